@@ -1,0 +1,33 @@
+# fmrnoise: `make run` runs the default studies, `make test` runs the tests.
+# Both create .venv (uv, bootstrapped with pip) when it is missing.
+
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.9
+
+# uv must never try to download a Python; precompiled bytecode keeps snakemake starts fast.
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: run test lint bench report clean
+
+$(VENV)/bin/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(VENV)/bin/uv
+	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	touch $@
+
+run: $(VENV)/.synced
+	$(VENV)/bin/python examples/fmr_line.py
+
+test: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+
+# Deletes results/ and .snakemake/ together: one without the other loses provenance.
+clean:
+	rm -rf results/*/ results/.cache .snakemake
