@@ -128,6 +128,10 @@ def steps(model: Model, theta: ArrayLike, phidot: ArrayLike) -> Steps:
     position = np.stack(np.broadcast_arrays(same_pos, opp_pos), axis=-1)
     weight = np.stack(np.broadcast_arrays(same_w, opp_w), axis=-1) / gamma_eff[..., np.newaxis]
     lead_weight = gamma_eff / np.sum(gamma_eff, axis=-1, keepdims=True)
-    temperature = np.broadcast_to(model.temperatures, (*gamma_eff.shape[:-2], 2))
-    return Steps(position=position, weight=weight, lead_weight=lead_weight,
-                 gamma_eff=gamma_eff, temperature=temperature)
+    temperature = model.temperatures
+    batch = np.broadcast_shapes(position.shape[:-3], temperature.shape[:-1])
+    return Steps(position=np.broadcast_to(position, (*batch, 2, 2, 2)),
+                 weight=np.broadcast_to(weight, (*batch, 2, 2, 2)),
+                 lead_weight=np.broadcast_to(lead_weight, (*batch, 2, 2)),
+                 gamma_eff=np.broadcast_to(gamma_eff, (*batch, 2, 2)),
+                 temperature=np.broadcast_to(temperature, (*batch, 2)))

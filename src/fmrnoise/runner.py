@@ -1,0 +1,190 @@
+"""Run one pipeline stage: chunks computed in parallel with Dask, cached, written to Zarr.
+
+The stage specification is a plain dict (what a Snakemake rule passes as ``params``)::
+
+    {"study": "fmr_line", "stage": "noise",
+     "model": {"B0": 1.0, ..., "lead_damping": False},   # scalar parameters of the stage
+     "axes": {"omega_d": {"start": -2.0, "step": 0.01, "num": 401}},
+     "chunks": {"omega_d": 512}, "max_states": 4, "quadrature": False}
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import numpy as np
+from dask.callbacks import Callback
+
+from . import __version__, store
+from .cache import ChunkCache, chunk_key, code_hash
+from .contract import GAUGE, NOISE_CONVENTION, PHYSICS_MODULES, stage_variables
+from .grid import Grid, axis_values, chunk_label
+from .model import Model
+from .stages import CHUNK_FUNCTIONS, UPSTREAM_VARIABLES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """Outcome of a stage run: chunk counts and wall time [s]."""
+
+    stage: str
+    n_chunks: int
+    computed: int
+    reused: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything a worker needs to produce one chunk (picklable for dask.distributed)."""
+
+    spec: Mapping
+    grid: Grid
+    index: tuple[int, ...]
+    key: str
+    output: str
+    cache_dir: str
+    upstream_path: str | None
+    upstream_grid: Grid | None
+
+
+def stage_grid(spec: Mapping) -> Grid:
+    """The grid of a stage from its specification."""
+    return Grid({name: axis_values(axis) for name, axis in spec["axes"].items()},
+                dict(spec["chunks"]))
+
+
+def expected_arrays(spec: Mapping, chunk_shape: tuple[int, ...]) -> dict:
+    """Variable name -> (shape, dtype) of one chunk of the stage."""
+    variables = stage_variables(spec["stage"], spec.get("quadrature", False))
+    return {name: (store.variable_shape(chunk_shape, var, spec["max_states"]), var.dtype)
+            for name, var in variables.items()}
+
+
+def _upstream_arrays(job: ChunkJob, chunk_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Steady-state arrays of the chunk, broadcast over the axes the steady state lacks."""
+    names = UPSTREAM_VARIABLES[job.spec["stage"]]
+    if not names:
+        return {}
+    up_grid = job.upstream_grid
+    region = up_grid.region(job.grid.project(job.index, up_grid.names))
+    arrays = store.read_region(job.upstream_path, names, region)
+    expand = tuple(slice(None) if n in up_grid.axes else np.newaxis for n in job.grid.names)
+    return {name: np.broadcast_to(a[(*expand, ...)], (*chunk_shape, *a.shape[up_grid.ndim:]))
+            for name, a in arrays.items()}
+
+
+def compute_chunk(job: ChunkJob) -> dict[str, np.ndarray]:
+    """Compute the stage's variables on one chunk (no cache)."""
+    spec = job.spec
+    mesh = job.grid.mesh(job.index)
+    chunk_shape = tuple(len(c) for c in job.grid.coords(job.index).values())
+    model = Model(**{**spec["model"], **mesh})
+    upstream = _upstream_arrays(job, chunk_shape)
+    function = CHUNK_FUNCTIONS[spec["stage"]]
+    arrays = function(model, upstream, max_states=spec["max_states"],
+                      quadrature=spec.get("quadrature", False))
+    expected = expected_arrays(spec, chunk_shape)
+    return {name: np.ascontiguousarray(np.broadcast_to(arrays[name], shape), dtype=dtype)
+            for name, (shape, dtype) in expected.items()}
+
+
+def process_chunk(job: ChunkJob) -> bool:
+    """Load the chunk from the cache or compute and cache it, then write it; True if reused."""
+    cache = ChunkCache(job.cache_dir)
+    chunk_shape = tuple(len(c) for c in job.grid.coords(job.index).values())
+    arrays = cache.load(job.spec["stage"], job.key, expected_arrays(job.spec, chunk_shape))
+    reused = arrays is not None
+    if not reused:
+        arrays = compute_chunk(job)
+        cache.save(job.spec["stage"], job.key, arrays)
+    store.write_chunk(job.output, job.grid.region(job.index), arrays)
+    return reused
+
+
+class _Progress(Callback):
+    """Logs how many chunks are done, about every tenth of the stage."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total, self.done, self.step = total, 0, max(1, total // 10)
+
+    def _posttask(self, key, result, dsk, state, id) -> None:
+        if isinstance(result, bool):
+            self.done += 1
+            if self.done % self.step == 0 or self.done == self.total:
+                log.info("chunks done: %d of %d", self.done, self.total)
+
+
+def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[bool]:
+    tasks = [dask.delayed(process_chunk)(job, dask_key_name=f"chunk-{chunk_label(job.index)}")
+             for job in jobs]
+    if dask_address:
+        from dask.distributed import Client, as_completed
+
+        with Client(dask_address) as client:
+            futures = client.compute(tasks)
+            for done, _ in enumerate(as_completed(futures), start=1):
+                if done % max(1, len(jobs) // 10) == 0 or done == len(jobs):
+                    log.info("chunks done: %d of %d", done, len(jobs))
+            return client.gather(futures)
+    with _Progress(len(jobs)):
+        return list(dask.compute(*tasks, scheduler="threads", num_workers=threads))
+
+
+def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
+              upstream: str | Path | None = None, threads: int = 1,
+              dask_address: str | None = None) -> StageReport:
+    """Compute a stage over its grid and write its Zarr store.
+
+    Parameters
+    ----------
+    spec : stage specification (module docstring).
+    output : path of the Zarr store to write.
+    cache_dir : root of the chunk cache (shared by all studies).
+    upstream : the study's steady-state store, for the stages after it.
+    threads : Dask workers (threads) inside this process.
+    dask_address : a dask.distributed scheduler to send the chunks to instead.
+    """
+    start = time.perf_counter()
+    stage = spec["stage"]
+    # Absolute paths: dask.distributed workers may run in another directory.
+    output, cache_dir = Path(output).resolve(), Path(cache_dir).resolve()
+    upstream = None if upstream is None else Path(upstream).resolve()
+    grid = stage_grid(spec)
+    up_grid, up_keys = None, {}
+    if upstream is not None:
+        up_grid = stage_grid(store.read_attr_json(upstream, "stage_spec"))
+        up_keys = store.read_attr_json(upstream, "chunk_keys")
+    code = code_hash(PHYSICS_MODULES[stage])
+    jobs = []
+    for index in grid.indices():
+        up_label = chunk_label(grid.project(index, up_grid.names)) if up_grid else None
+        key = chunk_key(stage=stage, model=spec["model"], max_states=spec["max_states"],
+                        quadrature=spec.get("quadrature", False), coords=grid.coords(index),
+                        code=code, upstream=up_keys.get(up_label))
+        jobs.append(ChunkJob(spec, grid, index, key, str(output), str(cache_dir),
+                             None if upstream is None else str(upstream), up_grid))
+    log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
+             int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
+
+    variables = stage_variables(stage, spec.get("quadrature", False))
+    attrs = {"study": spec["study"], "stage": stage, "fmrnoise_version": __version__,
+             "noise_convention": NOISE_CONVENTION, "gauge": GAUGE}
+    store.create(output, grid, variables, spec["max_states"], attrs)
+    reused = _execute(jobs, threads, dask_address)
+    store.finalize(output, {
+        "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
+        "chunk_keys": {chunk_label(job.index): job.key for job in jobs}})
+    report = StageReport(stage, len(jobs), len(jobs) - sum(reused), sum(reused),
+                         time.perf_counter() - start)
+    log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
+             report.computed, report.reused, report.n_chunks, report.seconds)
+    return report

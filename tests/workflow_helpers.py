@@ -1,0 +1,66 @@
+"""Helpers for the end-to-end workflow tests: run Snakemake as users do, read what it did."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+STORES = ("steady_state", "distribution", "dot_voltage", "noise")
+
+
+def copy_workflow(destination: Path) -> Path:
+    """A copy of the workflow's files (Snakefile, rules, config, sources) to edit in tests."""
+    for name in ("Snakefile", "workflow", "config", "src", "profiles", "environment.yml"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination / name)
+    return destination / "Snakefile"
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake(workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile",
+              check: bool = True) -> subprocess.CompletedProcess:
+    """Run the Snakemake CLI in ``workdir``, as a user would."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir),
+               "--cores", "2", *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return result
+
+
+def targets(*studies: str) -> list[str]:
+    return [f"results/{study}/{stage}.zarr" for study in studies for stage in STORES]
+
+
+def planned_jobs(workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile") -> dict:
+    """Rules a dry run would execute, with their job counts (empty: nothing to do)."""
+    output = snakemake(workdir, "-n", *args, snakefile=snakefile).stdout
+    jobs = {}
+    table = re.search(r"Job stats:\n(.*?)\n\s*total", output, re.S)
+    if table:
+        for line in table.group(1).splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def chunk_counts(log: Path) -> tuple[int, int]:
+    """(computed, reused) chunk counts a stage's log reports."""
+    match = re.search(r"computed (\d+) chunks, reused (\d+)", log.read_text())
+    assert match, log.read_text()
+    return int(match.group(1)), int(match.group(2))

@@ -1,0 +1,15 @@
+rule distribution:
+    input:
+        steady_state="results/{study}/steady_state.zarr",
+        code=stage_modules("distribution"),
+    output:
+        store=directory("results/{study}/distribution.zarr"),
+    params:
+        spec=stage_params("distribution"),
+    log:
+        "results/logs/{study}/distribution.log",
+    threads: workflow.cores
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/distribution.py"

@@ -1,0 +1,14 @@
+rule steady_state:
+    input:
+        code=stage_modules("steady_state"),
+    output:
+        store=directory("results/{study}/steady_state.zarr"),
+    params:
+        spec=stage_params("steady_state"),
+    log:
+        "results/logs/{study}/steady_state.log",
+    threads: workflow.cores
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/steady_state.py"

@@ -1,0 +1,13 @@
+"""Stage steady_state of one study: chunks computed with Dask, cached, written to Zarr."""
+
+from fmrnoise.logs import log_to
+from fmrnoise.runner import run_stage
+
+log_to(snakemake.log[0])
+run_stage(
+    snakemake.params.spec,
+    snakemake.output.store,
+    cache_dir=snakemake.config["cache"]["dir"],
+    threads=snakemake.threads,
+    dask_address=snakemake.config["dask"]["address"],
+)
