@@ -15,6 +15,7 @@ from fmrnoise.steady_state import (
     EMPTY,
     MARGINAL,
     NO_STABLE_STATE,
+    RESIDUAL_ABOVE_TOLERANCE,
     SADDLE,
     STABLE,
     TRUNCATED_STATES,
@@ -210,7 +211,7 @@ def test_static_or_counter_rotating_drive_barely_tilts_the_magnet(omega_d):
 
 def test_psi_stays_in_half_open_interval_without_negative_zero():
     s = steady_states(Model(omega_d=0.0, B0=0.0))  # kappa = 0, b = 0: psi = 0 and pi
-    theta, psi, _ = filled(s)
+    _, psi, _ = filled(s)
     assert_array_equal(psi, [0.0, np.pi])
     assert not np.any(np.signbit(psi))
 
@@ -284,3 +285,15 @@ def test_lead_damping_grid_matches_per_point_calls():
         one = steady_states(R7_MODEL.replace(omega_d=w))
         assert_allclose(grid.theta[i], one.theta, rtol=1e-14, equal_nan=True)
         assert_array_equal(grid.stability[i], one.stability)
+
+
+def test_spurious_root_at_a_damping_jump_is_flagged_by_its_residual():
+    # kappa jumps across theta = 1.2 where h changes sign: the bracket converges onto the jump.
+    def law(theta):
+        return np.where(np.real(theta) < 1.2, 0.5, 0.01) + 0 * theta
+
+    s = steady_states(Model(omega_d=-1.012, Omega=0.2), damping_law=law)
+    assert s.status & RESIDUAL_ABOVE_TOLERANCE
+    at_jump = np.nanargmin(np.abs(s.theta - 1.2))
+    assert_allclose(s.theta[at_jump], 1.2, rtol=1e-12)
+    assert s.residual[at_jump] > 1e-3

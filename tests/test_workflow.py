@@ -11,13 +11,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import xarray as xr
+from workflow_helpers import (
+    STORES,
+    chunk_counts,
+    copy_workflow,
+    planned_jobs,
+    snakemake,
+    targets,
+    write_config,
+)
 
 from fmrnoise import Model
 from fmrnoise.noise import noise
 from fmrnoise.steady_state import steady_states
 from fmrnoise.transport import dot_voltage
-from workflow_helpers import (STORES, chunk_counts, copy_workflow, planned_jobs, snakemake,
-                              targets, write_config)
 
 R7_MODEL = {"lead_damping": True, "B0": 1.0, "omega_d": -1.0, "Omega": 0.02, "alpha0": 0.03,
             "total_spin": 20.0, "T": 0.1, "mu_r": 0.0, "gamma_l_up": 0.9,

@@ -15,6 +15,7 @@ One model point at a time (every array field of ``model`` must hold a single val
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -112,7 +113,8 @@ def integrate(model: Model, theta0: float, psi0: float, t_end: float,
 
 def settle(model: Model, theta0: float, psi0: float, t_end: float,
            damping_law: DampingLaw | None = None, window: float | None = None,
-           tol: float = 1e-6, **options: float) -> Attractor:
+           tol: float = 1e-6, rtol: float = 1e-10, atol: float = 1e-12,
+           n_samples: int | None = None) -> Attractor:
     """Integrate from (theta0, psi0) and classify where the trajectory ends.
 
     Parameters
@@ -121,15 +123,16 @@ def settle(model: Model, theta0: float, psi0: float, t_end: float,
     theta0, psi0 : initial polar angle and lag [rad].
     t_end : final time [hbar/E0]; long enough for the trajectory to settle.
     damping_law : optional damping law alpha(theta) replacing the model's (then I_s = 0).
-    window : length of the final window that is judged [hbar/E0]; default t_end / 10.
+    window : length of the final window that is judged [hbar/E0]; default t_end / 10. To tell
+        a cycle from a slow transient it should span several periods of the motion.
     tol : a fixed point moves less than this over the window (distance of unit vectors).
-    options : passed to ``integrate`` (rtol, atol, n_samples).
+    rtol, atol, n_samples : passed to ``integrate``.
 
     Returns
     -------
     Attractor
     """
-    traj = integrate(model, theta0, psi0, t_end, damping_law, **options)
+    traj = integrate(model, theta0, psi0, t_end, damping_law, rtol, atol, n_samples)
     window = t_end / 10 if window is None else window
     last = traj.t >= traj.t[-1] - window
     t, m_rot = traj.t[last], traj.m_rot[last]
@@ -162,7 +165,7 @@ def _scalar_model(model: Model) -> Model:
     return model.map_arrays(scalar)
 
 
-def _lab_rhs(model: Model, law: DampingLaw | None):
+def _lab_rhs(model: Model, law: DampingLaw | None) -> Callable[[float, FloatArray], FloatArray]:
     """Right-hand side dm/dt(t, m) of the lab-frame LLG equation."""
     B0, omega, omega_d = float(model.B0), float(model.Omega), float(model.omega_d)
     spin = float(model.total_spin)

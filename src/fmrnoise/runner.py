@@ -92,7 +92,7 @@ def compute_chunk(job: ChunkJob) -> dict[str, np.ndarray]:
     arrays = function(model, upstream, max_states=spec["max_states"],
                       quadrature=spec.get("quadrature", False))
     expected = expected_arrays(spec, chunk_shape)
-    return {name: np.ascontiguousarray(np.broadcast_to(arrays[name], shape), dtype=dtype)
+    return {name: np.broadcast_to(arrays[name], shape).astype(dtype, order="C")
             for name, (shape, dtype) in expected.items()}
 
 

@@ -130,9 +130,18 @@ def steady_states(model: Model, max_states: int = 4,
     -------
     SteadyStates
         Arrays of shape ``(*grid, max_states)`` (per slot) or ``(*grid)`` (per point).
+
+    Notes
+    -----
+    Constant kappa (no ``lead_damping``, no ``damping_law``): closed form, exactly two states
+    (one at b = 0, Omega = |kappa|). Otherwise the roots of h are bracketed on
+    ``N_THETA_NODES`` nodes uniform in theta merged with ``N_LOG_NODES`` nodes per hemisphere
+    logarithmic in |x| (down to the near-resonance roots |x| ~ |b|/Omega, up to the near-pole
+    roots), then refined to round-off; two roots closer than a grid cell (a state pair about to
+    merge) can be missed. kappa' = d kappa/d theta enters the Jacobian by complex step.
     """
-    if max_states < 1:
-        raise ValueError(f"max_states: must be >= 1, got {max_states!r}")
+    if not 1 <= max_states <= np.iinfo(np.int8).max:
+        raise ValueError(f"max_states: must be in [1, 127], got {max_states!r}")
     shape = np.broadcast_shapes(*(np.shape(getattr(model, f.name)) for f in fields(model)
                                   if isinstance(getattr(model, f.name), np.ndarray)))
     flat = model.map_arrays(lambda a: np.broadcast_to(a, shape).reshape(-1))
