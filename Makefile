@@ -19,8 +19,15 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(VENV)/bin/uv
 	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
 	touch $@
 
+# The default studies and figures of config/config.yaml (profile: profiles/default).
 run: $(VENV)/.synced
-	$(VENV)/bin/python examples/fmr_line.py
+	$(VENV)/bin/snakemake
+
+report: run
+	$(VENV)/bin/snakemake --report results/report.html
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m benchmarks
 
 test: $(VENV)/.synced
 	$(VENV)/bin/python -m pytest -q
