@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 from jsonschema.exceptions import ValidationError
 
+from .grid import axis_values
 from .model import NON_NEGATIVE, POSITIVE, Model
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -110,7 +111,8 @@ class Study:
     model : resolved scalar parameters (top-level defaults updated by the study's overrides);
         the parameters that are axes are not in it.
     axes : coordinate values of each axis in config order; ``start + step*i`` for
-        ``i in range(num)`` (not linspace) or the given ``values``; read-only float64 arrays.
+        ``i in range(num)`` (not linspace) or the given ``values`` (:func:`grid.axis_values`);
+        read-only.
     chunks : chunk size (points per chunk) of every axis, see :func:`resolve_chunks`.
     quadrature : whether the noise is also computed by quadrature at every point.
     """
@@ -120,6 +122,10 @@ class Study:
     axes: dict[str, np.ndarray]
     chunks: dict[str, int]
     quadrature: bool = False
+
+    def __post_init__(self) -> None:
+        for values in self.axes.values():
+            values.setflags(write=False)
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -147,7 +153,7 @@ def studies(config: Mapping[str, Any]) -> dict[str, Study]:
     cfg = validate(config)
     return {
         name: Study(name=name, model=dict(s["model"]),
-                    axes={k: _coordinates(spec) for k, spec in s["axes"].items()},
+                    axes={k: axis_values(spec) for k, spec in s["axes"].items()},
                     chunks=dict(s["chunks"]), quadrature=s["quadrature"])
         for name, s in cfg["studies"].items()
     }
@@ -435,15 +441,6 @@ def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
         "limits": {k: int(v) for k, v in cfg["limits"].items()},
         "figures": cfg["figures"],
     }
-
-
-def _coordinates(spec: Mapping[str, Any]) -> np.ndarray:
-    if "values" in spec:
-        coords = np.array(spec["values"], dtype=np.float64)
-    else:
-        coords = spec["start"] + spec["step"] * np.arange(spec["num"], dtype=np.float64)
-    coords.setflags(write=False)
-    return coords
 
 
 # ----------------------------------------------------------------------------------------------
