@@ -31,15 +31,35 @@ def write_config(path: Path, config: dict) -> Path:
     return path
 
 
+def snakemake_command(workdir: Path, *args: str,
+                      snakefile: Path = REPO / "Snakefile") -> list[str]:
+    """The Snakemake command line a user would type to run in ``workdir``."""
+    return [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir),
+            "--cores", "2", *args]
+
+
 def snakemake(workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile",
               check: bool = True) -> subprocess.CompletedProcess:
     """Run the Snakemake CLI in ``workdir``, as a user would."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir),
-               "--cores", "2", *args]
+    command = snakemake_command(workdir, *args, snakefile=snakefile)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
+
+
+def start_snakemake(workdir: Path, *args: str, output: Path,
+                    snakefile: Path = REPO / "Snakefile") -> subprocess.Popen:
+    """Start the Snakemake CLI in the background, in a session (process group) of its own.
+
+    Like a run started from a terminal, Snakemake and the jobs it spawns share one process
+    group, which ``os.killpg`` signals as a whole (what Ctrl-C does with SIGINT). Its stdout
+    and stderr go to the file ``output``.
+    """
+    with output.open("w") as stream:
+        return subprocess.Popen(snakemake_command(workdir, *args, snakefile=snakefile),
+                                cwd=workdir, stdout=stream, stderr=subprocess.STDOUT,
+                                text=True, start_new_session=True)
 
 
 def targets(*studies: str) -> list[str]:

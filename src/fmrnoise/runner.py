@@ -11,8 +11,10 @@ The stage specification is a plain dict (what a Snakemake rule passes as ``param
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from . import __version__, store
 from .cache import ChunkCache, chunk_key, code_hash
 from .contract import GAUGE, NOISE_CONVENTION, PHYSICS_MODULES, stage_variables
 from .grid import Grid, axis_values, chunk_label
+from .logs import OutputError
 from .model import Model
 from .stages import CHUNK_FUNCTIONS, UPSTREAM_VARIABLES
 
@@ -135,8 +138,10 @@ def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> li
                 if done % max(1, len(jobs) // 10) == 0 or done == len(jobs):
                     log.info("chunks done: %d of %d", done, len(jobs))
             return client.gather(futures)
-    with _Progress(len(jobs)):
-        return list(dask.compute(*tasks, scheduler="threads", num_workers=threads))
+    # An own pool, shut down (waiting for the chunks in flight) before the caller cleans up
+    # after a failure or an interrupt, so that no worker writes into a removed store.
+    with ThreadPoolExecutor(threads) as pool, _Progress(len(jobs)):
+        return list(dask.compute(*tasks, scheduler="threads", pool=pool))
 
 
 def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
@@ -152,6 +157,18 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     upstream : the study's steady-state store, for the stages after it.
     threads : Dask workers (threads) inside this process.
     dask_address : a dask.distributed scheduler to send the chunks to instead.
+
+    Returns
+    -------
+    StageReport
+        Chunk counts (computed, reused from the cache) and wall time.
+
+    Raises
+    ------
+    OutputError
+        If the store or the cache cannot be written (full disk, path below a regular file,
+        read-only location). ``output`` is then left as it was: a store appears at ``output``
+        only once complete, so a failed or killed run never leaves one that looks complete.
     """
     start = time.perf_counter()
     stage = spec["stage"]
@@ -164,13 +181,16 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
         up_grid = stage_grid(store.read_attr_json(upstream, "stage_spec"))
         up_keys = store.read_attr_json(upstream, "chunk_keys")
     code = code_hash(PHYSICS_MODULES[stage])
+    # The store is written under a temporary name and renamed when complete (see store).
+    store.discard_partials(output)
+    partial = store.partial_path(output)
     jobs = []
     for index in grid.indices():
         up_label = chunk_label(grid.project(index, up_grid.names)) if up_grid else None
         key = chunk_key(stage=stage, model=spec["model"], max_states=spec["max_states"],
                         quadrature=spec.get("quadrature", False), coords=grid.coords(index),
                         code=code, upstream=up_keys.get(up_label))
-        jobs.append(ChunkJob(spec, grid, index, key, str(output), str(cache_dir),
+        jobs.append(ChunkJob(spec, grid, index, key, str(partial), str(cache_dir),
                              None if upstream is None else str(upstream), up_grid))
     log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
              int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
@@ -178,11 +198,18 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     variables = stage_variables(stage, spec.get("quadrature", False))
     attrs = {"study": spec["study"], "stage": stage, "fmrnoise_version": __version__,
              "noise_convention": NOISE_CONVENTION, "gauge": GAUGE}
-    store.create(output, grid, variables, spec["max_states"], attrs)
-    reused = _execute(jobs, threads, dask_address)
-    store.finalize(output, {
-        "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
-        "chunk_keys": {chunk_label(job.index): job.key for job in jobs}})
+    try:
+        store.create(partial, grid, variables, spec["max_states"], attrs)
+        reused = _execute(jobs, threads, dask_address)
+        store.finalize(partial, {
+            "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
+            "chunk_keys": {chunk_label(job.index): job.key for job in jobs}})
+        store.publish(partial, output)
+    except BaseException as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(err, OutputError) and str(err.filename).startswith(str(partial)):
+            raise OutputError(err.errno, err.strerror, str(output)) from err  # the user's name
+        raise
     report = StageReport(stage, len(jobs), len(jobs) - sum(reused), sum(reused),
                          time.perf_counter() - start)
     log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,

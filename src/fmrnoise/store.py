@@ -3,12 +3,25 @@
 A store is created empty (metadata, coordinates) with Zarr chunks equal to the grid chunks, then
 filled chunk by chunk from parallel workers (writes aligned to chunk boundaries are safe), then
 finalized with its chunk keys and consolidated metadata.
+
+All of this happens under a temporary name beside the store (:func:`partial_path`), and only a
+finalized store is renamed to its path (:func:`publish`). So a store's path holds a complete
+store or nothing: a run that fails (full disk) or is killed half way leaves no store that
+``xarray.open_zarr``, Snakemake or a downstream stage could take for complete. (A completion
+marker attribute would not do: xarray opens a store without looking at it.) A killed run's
+leftover is removed by the next run of the stage (:func:`discard_partials`). Failures to write
+are raised as :class:`~fmrnoise.logs.OutputError` naming the path and the reason.
 """
 
 from __future__ import annotations
 
+import glob
 import json
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import dask.array as da
@@ -18,8 +31,54 @@ import zarr
 
 from .contract import EXTRA_DIMS, LONG_NAMES, UNITS, Variable
 from .grid import Grid
+from .logs import OutputError
 
 _FILL = {"float64": np.nan, "int8": -1}
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Raise an ``OSError`` inside the block as an :class:`OutputError` (``path`` if unnamed)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputError(err.errno, err.strerror or str(err),
+                          str(err.filename or path)) from err
+
+
+def partial_path(path: str | Path) -> Path:
+    """A fresh temporary name for the store ``path``, beside it (same file system)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
+
+
+def discard_partials(path: str | Path) -> None:
+    """Remove what runs of the store ``path`` killed half way left beside it.
+
+    Only one job writes a given store at a time (Snakemake's lock), so every leftover is stale.
+    """
+    path = Path(path)
+    for pattern in (".{}.*.partial", ".{}.*.replaced"):
+        for leftover in path.parent.glob(pattern.format(glob.escape(path.name))):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def publish(partial: str | Path, path: str | Path) -> None:
+    """Rename the finalized store ``partial`` to ``path``, replacing a store already there."""
+    partial, path = Path(partial), Path(path)
+    with writing(path):
+        if not os.path.lexists(path):
+            os.rename(partial, path)
+            return
+        aside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.replaced")
+        os.rename(path, aside)
+        os.rename(partial, path)
+        if aside.is_dir() and not aside.is_symlink():
+            shutil.rmtree(aside)
+        else:
+            aside.unlink()
 
 
 def extra_sizes(max_states: int) -> dict[str, int]:
@@ -58,24 +117,27 @@ def create(path: str | Path, grid: Grid, variables: Mapping[str, Variable], max_
                                        **dict(var.attrs)})
         encoding[name] = {"chunks": chunks, "_FillValue": fill if var.dtype == "float64" else None}
     dataset = xr.Dataset(data_vars, coords, attrs=dict(attrs))
-    dataset.to_zarr(path, mode="w", compute=False, zarr_format=3, consolidated=False,
-                    encoding=encoding)
+    with writing(path):
+        dataset.to_zarr(path, mode="w", compute=False, zarr_format=3, consolidated=False,
+                        encoding=encoding)
 
 
 def write_chunk(path: str | Path, region: tuple[slice, ...],
                 arrays: Mapping[str, np.ndarray]) -> None:
     """Write one chunk's arrays into their region (aligned to the Zarr chunks)."""
-    group = zarr.open_group(path, mode="r+")
-    for name, values in arrays.items():
-        group[name][region] = values
+    with writing(path):
+        group = zarr.open_group(path, mode="r+")
+        for name, values in arrays.items():
+            group[name][region] = values
 
 
 def finalize(path: str | Path, attrs: Mapping[str, object]) -> None:
     """Add global attributes and consolidate the metadata."""
-    group = zarr.open_group(path, mode="r+")
-    group.attrs.update({k: (json.dumps(v) if isinstance(v, dict | list) else v)
-                        for k, v in attrs.items()})
-    zarr.consolidate_metadata(path)
+    with writing(path):
+        group = zarr.open_group(path, mode="r+")
+        group.attrs.update({k: (json.dumps(v) if isinstance(v, dict | list) else v)
+                            for k, v in attrs.items()})
+        zarr.consolidate_metadata(path)
 
 
 def read_attr_json(path: str | Path, name: str) -> object:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fmrnoise.config import ConfigError, validate
 from fmrnoise.contract import PHYSICS_MODULES, PIPELINE_MODULES, STAGES
+from fmrnoise.logs import OutputError, check_locations
 from fmrnoise.plan import stage_spec
 
 try:
@@ -16,6 +17,18 @@ config["dask"] = VALID["dask"]
 config["cache"] = VALID["cache"]
 
 STUDIES = list(VALID["studies"])
+
+# An output location that cannot be written (e.g. `results` is a regular file) stops the run
+# here with one line; Snakemake itself would fail later with a traceback.
+try:
+    check_locations([
+        *(f"results/{part}{study}" for study in STUDIES for part in ("", "logs/")),
+        "results/figures",
+        "results/logs/figures",
+        VALID["cache"]["dir"],
+    ])
+except OutputError as err:
+    sys.exit(f"Unwritable output location: {err}")
 SRC = Path(workflow.basedir) / "src" / "fmrnoise"
 
 
