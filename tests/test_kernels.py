@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fmrnoise.kernels import cold_kernel, kernel, mixed_kernel, quadrature_kernel
+from fmrnoise.kernels import cold_kernel, excess_kernel, kernel, mixed_kernel, quadrature_kernel
 
 temperatures = st.floats(1e-3, 3.0)
 separations = st.floats(-5.0, 5.0)
@@ -136,3 +136,35 @@ def test_shapes_broadcast():
     value, error = mixed_kernel(np.zeros((3, 1)), np.ones(4), 0.5, return_error=True)
     assert value.shape == error.shape == (3, 4)
     assert np.ndim(kernel(0.5, 0.1)) == 0
+
+
+# --- excess kernel E_T(x) = K_T(x) - 4T ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [0.0, 5e-324, 1e-300, 1e-12, 1e-4, 0.3, 1.999, 2.0, 2.001, 3.0, 10.0,
+                               -40.0, 1e3, 1e12])
+@pytest.mark.parametrize("T", [0.0, 1e-320, 1e-12, 1e-3, 0.5, 1.0, 1e3, 1e12])
+def test_excess_kernel_matches_high_precision(x, T):
+    with mp.workdps(700):  # 2x coth(x/2T) - 4T cancels ~600 digits at x = 1e-300, T = 1e3
+        X, TT = mp.mpf(x), mp.mpf(T)
+        expected = 2 * abs(X) if T == 0 else (0 if x == 0 else 2 * X * mp.coth(X / (2 * TT))
+                                              - 4 * TT)
+    value = excess_kernel(x, T)
+    assert value >= 0
+    assert value == pytest.approx(float(expected), rel=4e-16, abs=1e-320)
+    assert kernel(x, T) == pytest.approx(4 * T + value, rel=2e-16)
+
+
+def test_excess_kernel_is_even_vectorized_and_nan_safe():
+    x = np.linspace(-5, 5, 101)[:, np.newaxis]
+    T = np.array([0.0, 0.01, 1.0, 50.0])
+    np.testing.assert_array_equal(excess_kernel(x, T), excess_kernel(-x, T))
+    assert excess_kernel(x, T).shape == (101, 4)
+    values = excess_kernel(np.array([np.nan, 1.0]), 0.1)
+    assert np.isnan(values[0]) and np.isfinite(values[1])
+
+
+def test_logistic_quadrature_does_not_depend_on_the_batch():
+    x = np.linspace(-2.0, 2.0, 257)
+    batch = mixed_kernel(x, 0.1, 0.3)
+    np.testing.assert_array_equal(batch, [mixed_kernel(v, 0.1, 0.3) for v in x])

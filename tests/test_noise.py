@@ -280,9 +280,10 @@ def test_extreme_inputs_are_finite():
                          "conductance", "S_quadrature", "quadrature_error"):
                 assert np.all(np.isfinite(getattr(result, name))), name
             assert np.all(result.S >= 0)
-            # the two junction formulas lose ~eps max(G_l/G_r, G_r/G_l) when one dominates
-            np.testing.assert_allclose(result.S_r, result.S, rtol=1e-6)
-            np.testing.assert_allclose(result.S_quadrature, result.S, rtol=1e-6)
+            # the junction formulas, written with multipliers <= 1 (noise.noise, Notes), agree
+            # to round-off even where one junction dominates by 1e9 (the textbook form: ~1e-7)
+            np.testing.assert_allclose(result.S_r, result.S, rtol=2e-15)
+            np.testing.assert_allclose(result.S_quadrature, result.S, rtol=1e-13)
 
 
 def test_empty_branch_slots_give_nan():

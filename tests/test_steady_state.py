@@ -297,3 +297,46 @@ def test_spurious_root_at_a_damping_jump_is_flagged_by_its_residual():
     at_jump = np.nanargmin(np.abs(s.theta - 1.2))
     assert_allclose(s.theta[at_jump], 1.2, rtol=1e-12)
     assert s.residual[at_jump] > 1e-3
+
+
+# --- closed form of kappa with lead damping ----------------------------------------------------
+
+lead_models = st.fixed_dictionaries({
+    "omega_d": st.floats(-3.0, 2.0), "alpha0": st.floats(0.0, 0.2),
+    "total_spin": st.floats(1.0, 200.0), "mu_l": st.floats(-1.0, 1.0),
+    "mu_r": st.floats(-1.0, 1.0), "rho_up": st.floats(0.05, 5.0), "rho_down": st.floats(0.05, 5.0),
+    "gamma_l_up": st.floats(1e-3, 10.0), "gamma_l_down": st.floats(1e-3, 10.0),
+    "gamma_r_up": st.floats(1e-3, 10.0), "gamma_r_down": st.floats(1e-3, 10.0)})
+
+
+@settings(deadline=None, max_examples=100)
+@given(params=lead_models, theta=st.floats(0.0, np.pi))
+def test_closed_form_kappa_equals_the_step_list_path(params, theta):
+    from fmrnoise.llg import LeadKappa, kappa, kappa_derivative
+    from fmrnoise.transport import lead_gilbert_damping, spin_torque
+
+    model = Model(**params, lead_damping=True)
+    closed = LeadKappa.from_model(model)
+    c2, s2 = closed.half_angles(theta)
+    scale = (abs(params["omega_d"]) * (1 + float(lead_gilbert_damping(model, 0.0)))
+             + abs(float(spin_torque(model, 0.0))) / params["total_spin"] + 1.0)
+    assert closed.damping(c2, s2) == pytest.approx(lead_gilbert_damping(model, theta), rel=1e-14)
+    assert closed.torque(c2, s2) == pytest.approx(spin_torque(model, theta), abs=1e-13 * scale
+                                                  * params["total_spin"])
+    assert closed.at_theta(theta) == pytest.approx(kappa(model, theta), abs=1e-13 * scale)
+    assert closed.derivative(theta) == pytest.approx(kappa_derivative(model, theta),
+                                                     abs=1e-12 * scale)
+
+
+def test_lead_damping_states_match_the_step_list_kappa():
+    # the solver uses the closed form of kappa; the residual with the step-list kappa
+    # (llg.stationarity_residual, what the dot_voltage stage stores) stays at round-off
+    model = R7_MODEL.replace(omega_d=np.linspace(-1.3, -0.7, 61)[:, None],
+                             Omega=np.array([1e-4, 0.02, 0.1]))
+    s = steady_states(model)
+    keep = s.stability != EMPTY
+    branch = model.per_branch()
+    residual = stationarity_residual(branch, np.where(keep, s.theta, 0.0),
+                                     np.where(keep, s.psi, 0.0))
+    assert np.all(residual[keep] <= 1e-14)
+    assert_allclose(residual[keep], s.residual[keep], atol=1e-15)

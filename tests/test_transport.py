@@ -105,3 +105,36 @@ def test_distribution_at_the_pole_keeps_same_spin_steps_at_lead_potentials():
     dist = steps(Model(mu_l=0.2, mu_r=-0.1), 0.0, -1.0)
     np.testing.assert_array_equal(dist.position[..., 0], [[0.2, -0.1], [0.2, -0.1]])
     np.testing.assert_array_equal(dist.weight[..., 1], 0.0)
+
+
+def test_spin_current_is_taken_at_the_drive_frequency_for_any_precession_rate():
+    theta = np.array([0.2, 1.3, 2.9])
+    at_drive = dot_voltage(R7, theta, R7.omega_d).spin_current
+    np.testing.assert_allclose(at_drive, spin_torque(R7, theta), rtol=1e-14)
+    other_rate = dot_voltage(R7, theta, 0.3)  # spin_torque recomputes V_d^sigma at omega_d
+    np.testing.assert_allclose(other_rate.spin_current, at_drive, rtol=1e-14)
+
+
+def test_half_angle_squares_are_accurate_to_an_ulp():
+    import mpmath as mp
+
+    from fmrnoise.distribution import half_angles
+
+    theta = np.concatenate([np.linspace(0.0, np.pi, 401), [1e-300, 1e-8, np.pi - 1e-8]])
+    c2, s2 = half_angles(theta)
+    with mp.workdps(40):
+        exact_c2 = np.array([float(mp.cos(mp.mpf(t) / 2) ** 2) for t in theta])
+        exact_s2 = np.array([float(mp.sin(mp.mpf(t) / 2) ** 2) for t in theta])
+    np.testing.assert_allclose(c2, exact_c2, rtol=1e-15)
+    np.testing.assert_allclose(s2, exact_s2, rtol=1e-15, atol=1e-320)
+
+
+def test_steps_broadcast_angles_with_more_axes_than_the_model():
+    width = np.array([1e-6, 1.0, 1e3])
+    model = Model(gamma_l_up=width, gamma_r_up=width[:, None], mu_l=0.3)
+    theta = np.array([0.0, 1.0, np.pi])[:, None, None, None]
+    dist = steps(model, theta, -1.0)
+    assert dist.position.shape == (3, 1, 3, 3, 2, 2, 2)
+    assert dist.temperature.shape == (3, 1, 3, 3, 2)
+    single = steps(Model(gamma_l_up=1e3, gamma_r_up=1e-6, mu_l=0.3), 1.0, -1.0)
+    np.testing.assert_array_equal(dist.weight[1, 0, 0, 2], single.weight)

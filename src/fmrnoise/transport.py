@@ -48,9 +48,14 @@ def conductances(model: Model, dist: Steps) -> FloatArray:
     return model.rho[..., :, np.newaxis] * dist.gamma_eff
 
 
+def _pair_sum(a: np.ndarray) -> np.ndarray:
+    """a[..., 0] + a[..., 1]: a sum over a trailing axis of length 2 (np.sum is slow there)."""
+    return a[..., 0] + a[..., 1]
+
+
 def spin_potentials(dist: Steps) -> FloatArray:
     """(..., spin) spin-resolved dot potential V_d^sigma, the mean step position of F_d [E0]."""
-    return np.sum(dist.lead_weight * dist.mean_lead, axis=-1)
+    return _pair_sum(dist.lead_weight * dist.mean_lead)
 
 
 def pumping_conductance(model: Model) -> FloatArray:
@@ -66,7 +71,9 @@ def lead_currents(model: Model, theta: ArrayLike, phidot: ArrayLike,
 
     I_x->d = sum_sigma G_x^sigma (mu_x - V_d^sigma) - g_s,x sin^2(theta) phidot.
     """
-    drive = np.sum(G * (model.mu[..., np.newaxis, :] - V_d_spin[..., np.newaxis]), axis=-2)
+    mu = model.mu[..., np.newaxis, :]  # (..., 1, lead)
+    drive = (G[..., 0, :] * (mu[..., 0, :] - V_d_spin[..., 0, np.newaxis])
+             + G[..., 1, :] * (mu[..., 0, :] - V_d_spin[..., 1, np.newaxis]))
     pump = pumping_conductance(model) * (np.sin(theta) ** 2 * np.asarray(phidot))[..., np.newaxis]
     return drive - pump
 
@@ -77,12 +84,15 @@ def spin_torque(model: Model, theta: ArrayLike) -> FloatArray:
     I_s = sum_x (Gamma_x^up - Gamma_x^down)/4 sum_sigma rho^sigma (mu_x - V_d^sigma(theta)).
     Zero for normal leads. Accepts complex ``theta``.
     """
-    V_spin = spin_potentials(steps(model, theta, model.omega_d))
-    gamma = model.gamma
-    polarization = (gamma[..., 0] - gamma[..., 1]) / 4  # (..., lead)
-    imbalance = np.sum(model.rho[..., :, np.newaxis]
-                       * (model.mu[..., np.newaxis, :] - V_spin[..., np.newaxis]), axis=-2)
-    return np.sum(polarization * imbalance, axis=-1)
+    return _torque(model, spin_potentials(steps(model, theta, model.omega_d)))
+
+
+def _torque(model: Model, V_spin: FloatArray) -> FloatArray:
+    """I_s from the spin potentials V_d^sigma (..., spin) at phidot = omega_d [E0]."""
+    rho_v = model.rho_up * V_spin[..., 0] + model.rho_down * V_spin[..., 1]
+    rho = model.rho_up + model.rho_down
+    return ((np.asarray(model.gamma_l_up) - model.gamma_l_down) / 4 * (rho * model.mu_l - rho_v)
+            + (np.asarray(model.gamma_r_up) - model.gamma_r_down) / 4 * (rho * model.mu_r - rho_v))
 
 
 def lead_gilbert_damping(model: Model, theta: ArrayLike) -> FloatArray:
@@ -129,12 +139,16 @@ def dot_voltage(model: Model, theta: ArrayLike, phidot: ArrayLike) -> DotVoltage
     G = conductances(model, dist)
     V_spin = spin_potentials(dist)
     rho = model.rho
-    V_d = np.sum(rho * V_spin, axis=-1) / np.sum(rho, axis=-1)
+    V_d = (rho[..., 0] * V_spin[..., 0] + rho[..., 1] * V_spin[..., 1]) / _pair_sum(rho)
     mean = dist.mean_lead
     G_l, G_r = G[..., 0], G[..., 1]
-    current = np.sum(G_l * G_r / (G_l + G_r) * (mean[..., 0] - mean[..., 1]), axis=-1)
+    current = _pair_sum(G_l * G_r / (G_l + G_r) * (mean[..., 0] - mean[..., 1]))
     into_dot = lead_currents(model, theta, phidot, V_spin, G)
     I_l, I_r = into_dot[..., 0], -into_dot[..., 1]
+    # I_s needs V_d^sigma at phidot = omega_d: reuse them when that is the rate given
+    same_rate = phidot is model.omega_d or np.array_equal(phidot, model.omega_d)
+    torque = (_torque(model, V_spin) if same_rate else spin_torque(model, theta))
     return DotVoltage(V_d_spin=V_spin, V_d=V_d, current=current, current_left=I_l,
                       current_right=I_r, kirchhoff_residual=I_l - I_r,
-                      spin_current=spin_torque(model, theta), conductance=G)
+                      spin_current=np.broadcast_to(torque, np.shape(V_d)) + 0.0,
+                      conductance=G)

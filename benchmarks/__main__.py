@@ -1,0 +1,105 @@
+"""``python -m benchmarks [--full] [--only ...]``: run the benchmarks and print their tables.
+
+Quick (default): kernels on 65536 points, the baseline on 50 points, the pipeline at 256² and
+512², the stage time split at 512² (a few minutes). ``--full``: larger samples, the baseline on
+200 points, the pipeline at 256², 512², 1024² and 2048² with its reruns at 2048², the stage
+time split at 2048², and the tables written to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import breakdown, kernels, machine, pipeline
+
+SECTIONS = ("kernels", "baseline", "stages", "pipeline", "breakdown")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="full run (see above)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections among {', '.join(SECTIONS)}")
+    parser.add_argument("--sizes", help="pipeline grid sizes N (N x N x 2 points), e.g. 256,512")
+    parser.add_argument("--scratch", type=Path, help="directory for the pipeline's scratch runs")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
+    parser.add_argument("--output", type=Path,
+                        help="write the tables (Markdown) here; default with --full: "
+                             "benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown sections {sorted(unknown)}")
+    if args.full:
+        n, n_lead, n_quad, n_base, repeat = 2**18, 16384, 16384, 200, 7
+        sizes, rerun_size = [256, 512, 1024, 2048], 2048
+    else:
+        n, n_lead, n_quad, n_base, repeat = 2**16, 4096, 4096, 50, 5
+        sizes, rerun_size = [256, 512], 512
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        rerun_size = max(sizes)
+    output = args.output or (Path(__file__).parent / "RESULTS.md" if args.full else None)
+
+    lines = ["# fmrnoise benchmarks", "", machine.header(), ""]
+
+    def emit(title: str, rows: list[str], note: str | None = None) -> None:
+        block = [f"## {title}", "", *rows, ""]
+        if note:
+            block += [note, ""]
+        lines.extend(block)
+        print("\n".join(block), flush=True)
+
+    print("\n".join(lines), flush=True)
+    start = time.perf_counter()
+    items = None
+    if "kernels" in only or "baseline" in only:
+        items = kernels.cases(n, n_lead, n_quad)
+    if "kernels" in only:
+        emit("Physics kernels, one core", kernels.kernel_table(items, repeat),
+             "Points/s from the best CPU time of this thread over the repeats (robust against "
+             "other processes on a shared machine). A noise point is one state (theta, phidot); "
+             "a steady-state point is a grid point with all its states. The last column is the "
+             "bare NumPy evaluation of the closed form on the same points, for scale (the "
+             "normal-lead formula, the stable root of the constant-kappa quadratic, the four "
+             "coth kernels of a biased state).")
+    if "baseline" in only:
+        emit("Versus a per-point baseline (brentq, quad)", kernels.baseline_table(
+            items, n_base, repeat),
+             "The baseline (benchmarks/baseline.py) loops over points in Python floats: brentq "
+             "for theta, quad (1e-10 relative) for the noise integral; its time per point is "
+             "measured on the first N points of the same sample, fmrnoise's on all of them. "
+             "The last column compares the values on those N points.")
+    if "stages" in only:
+        emit("Pipeline stages, one chunk of the 2048² phase diagram", kernels.stage_table(
+            max(3, repeat // 2)),
+             "The chunk functions as the pipeline calls them (points: grid points with 4 "
+             "branch slots); 2 threads: a thread pool over 8 chunks.")
+    if "pipeline" in only:
+        print(f"pipeline runs: {sizes} (this takes a while)", file=sys.stderr, flush=True)
+        runs, reruns = pipeline.scaling(sizes, args.scratch, args.keep, rerun_size)
+        note = pipeline.linearity(runs)
+        emit("End to end: config/phase_diagram_large.yaml, snakemake --cores 2",
+             pipeline.tables(runs, reruns), note)
+    if "breakdown" in only:  # last: it wraps functions of the pipeline modules in this process
+        n_split = max(sizes)
+        for label, rows in breakdown.tables(n_split, args.scratch):
+            emit(f"Where a stage's time goes, {n_split}² x 2, {label}, one thread", rows)
+        lines.append(breakdown.NOTE)
+        print(breakdown.NOTE)
+    lines.append(f"Total benchmark time: {time.perf_counter() - start:.0f} s; load average at "
+                 f"the end: {machine.load_average()}.")
+    print(lines[-1])
+    if output is not None:
+        output.write_text("\n".join(lines) + "\n")
+        print(f"written to {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

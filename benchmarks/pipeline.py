@@ -1,0 +1,205 @@
+"""The Snakemake workflow end to end on the large phase diagram, its scaling and its reruns.
+
+Each run is the command a user types, in a scratch working directory of its own:
+
+    snakemake results/phase_diagram_large/{steady_state,...,noise}.zarr -s <copy>/Snakefile \\
+        -d <scratch> --cores 2 --configfile <config>
+
+where <copy> is a snapshot of the workflow and of ``src/fmrnoise`` taken when the benchmark
+starts (and imported first, through PYTHONPATH): edits of the working tree while the benchmark
+runs would otherwise change the code hashes and turn the reruns into full runs.
+
+where <config> is ``config/phase_diagram_large.yaml`` with the (omega_d, Omega) grid resized to
+N x N points over the same ranges (N = 2048 is the file itself). A --configfile is merged on top
+of config/config.yaml, so the large study's stores are targeted explicitly. Peak memory is the
+largest resident set size of any process of the run (``getrusage(RUSAGE_CHILDREN)`` of a
+wrapper process); bytes on disk are the four stores and, separately, the chunk cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+LARGE = REPO / "config" / "phase_diagram_large.yaml"
+STUDY = "phase_diagram_large"
+STAGES = ("steady_state", "distribution", "dot_voltage", "noise")
+
+#: Runs a command and prints its wall time and the peak RSS of its process tree, as JSON.
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+wall = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"code": code, "wall": wall, "max_rss_kib": rss}))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """Outcome of one Snakemake run."""
+
+    label: str
+    points: int
+    wall: float
+    max_rss: float  # bytes
+    store_bytes: int
+    cache_bytes: int
+    stages: dict[str, tuple[int, int, float]]  # stage -> (computed, reused, seconds)
+
+
+def study_config(n_omega_d: int, n_omega: int, grow: float = 1.0) -> dict:
+    """The large study with n_omega_d x n_omega points over the ranges of the config file.
+
+    ``grow`` > 1 extends the omega_d axis by that factor at the same step (a grown axis).
+    """
+    config = yaml.safe_load(LARGE.read_text())
+    axes = config["studies"][STUDY]["axes"]
+    full_w, full_o = axes["omega_d"], axes["Omega"]
+    axes["omega_d"] = {"start": full_w["start"], "step": full_w["step"] * full_w["num"] / n_omega_d,
+                       "num": round(n_omega_d * grow)}
+    axes["Omega"] = {"start": full_o["start"], "step": full_o["step"] * full_o["num"] / n_omega,
+                     "num": n_omega}
+    return config
+
+
+def _size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _stage_logs(workdir: Path) -> dict[str, tuple[int, int, float]]:
+    """(computed, reused, seconds) of each stage, from the stage logs of the last run."""
+    found = {}
+    for stage in STAGES:
+        log = workdir / "results" / "logs" / STUDY / f"{stage}.log"
+        if not log.exists():
+            continue
+        matches = re.findall(r"computed (\d+) chunks, reused (\d+).*?\(([\d.]+) s\)",
+                             log.read_text())
+        if matches:
+            computed, reused, seconds = matches[-1]
+            found[stage] = (int(computed), int(reused), float(seconds))
+    return found
+
+
+def snapshot(destination: Path) -> Path:
+    """Copy the workflow and the package sources to ``destination``; return the Snakefile."""
+    destination.mkdir(parents=True)
+    for name in ("Snakefile", "workflow", "config", "src", "profiles", "environment.yml"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, destination / name)
+    return destination / "Snakefile"
+
+
+def run(workdir: Path, config: dict, label: str, snakefile: Path = REPO / "Snakefile",
+        cores: int = 2) -> Run:
+    """Run the four stores of the large study in ``workdir`` with ``config``; measure it.
+
+    The package is imported from ``src`` beside ``snakefile`` (a snapshot, see the module
+    docstring).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "study.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    before = {stage: (workdir / "results" / "logs" / STUDY / f"{stage}.log") for stage in STAGES}
+    for log in before.values():  # stage logs are rewritten by a rerun; a skipped stage keeps none
+        log.unlink(missing_ok=True)
+    targets = [f"results/{STUDY}/{stage}.zarr" for stage in STAGES]
+    command = [sys.executable, "-m", "snakemake", *targets, "-s", str(snakefile),
+               "-d", str(workdir), "--cores", str(cores), "--configfile", str(config_path)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(snakefile.parent / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    output = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True,
+                            text=True, check=True, env=env)
+    result = json.loads(output.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise RuntimeError(f"snakemake failed in {workdir}: see its log")
+    axes = config["studies"][STUDY]["axes"]
+    points = axes["omega_d"]["num"] * axes["Omega"]["num"] * len(axes["T"]["values"])
+    stores = sum(_size(workdir / "results" / STUDY / f"{s}.zarr") for s in STAGES)
+    return Run(label, points, result["wall"], result["max_rss_kib"] * 1024.0, stores,
+               _size(workdir / "results" / ".cache"), _stage_logs(workdir))
+
+
+def scaling(sizes: list[int], scratch: Path | None, keep: bool,
+            rerun_size: int | None) -> tuple[list[Run], list[Run]]:
+    """Cold runs at 16² (start-up cost) and at each N² of ``sizes``; reruns at ``rerun_size``.
+
+    Returns the cold runs and the reruns (nothing changed; omega_d grown by 10 %).
+    """
+    root = Path(tempfile.mkdtemp(prefix="fmrnoise-bench-", dir=scratch))
+    snakefile = snapshot(root / "repo")
+    runs, reruns = [], []
+    try:
+        for n in [16, *sizes]:
+            workdir = root / f"n{n}"
+            runs.append(run(workdir, study_config(n, n), f"{n} x {n} x 2", snakefile))
+            print(f"  {runs[-1].label}: {runs[-1].wall:.1f} s", file=sys.stderr, flush=True)
+            if n == rerun_size:
+                reruns.append(run(workdir, study_config(n, n), "rerun, nothing changed",
+                                  snakefile))
+                reruns.append(run(workdir, study_config(n, n, grow=1.1),
+                                  f"rerun, omega_d grown by 10 % ({round(1.1 * n)} points)",
+                                  snakefile))
+            if not keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"  scratch directories kept in {root}", file=sys.stderr)
+    return runs, reruns
+
+
+def _stage_cell(r: Run) -> str:
+    return ", ".join(f"{s.split('_')[0]} {r.stages[s][2]:.1f}" for s in STAGES if s in r.stages)
+
+
+def tables(runs: list[Run], reruns: list[Run]) -> list[str]:
+    """Markdown: end-to-end runs with time per point after the start-up cost; reruns."""
+    startup = runs[0].wall
+    rows = ["| grid (omega_d x Omega x T) | points | wall [s] | (wall - t16) per point [µs] "
+            "| peak memory [GB] | stores [MB] | chunk cache [MB] | stage times [s] |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in runs:
+        per_point = "–" if r is runs[0] else f"{(r.wall - startup) / r.points * 1e6:.2f}"
+        rows.append(f"| {r.label} | {r.points} | {r.wall:.1f} | {per_point} "
+                    f"| {r.max_rss / 1e9:.2f} | {r.store_bytes / 1e6:.0f} "
+                    f"| {r.cache_bytes / 1e6:.0f} | {_stage_cell(r)} |")
+    if reruns:
+        full = next(r for r in runs if r.points == reruns[0].points)
+        rows += ["", "| rerun | wall [s] | fraction of the full run | chunks computed + reused "
+                 "| stage times [s] |", "|---|---:|---:|---|---|"]
+        for r in reruns:
+            chunks = ", ".join(f"{s.split('_')[0]} {c} + {u}" for s, (c, u, _) in r.stages.items())
+            rows.append(f"| {r.label} | {r.wall:.2f} | {r.wall / full.wall:.1%} "
+                        f"| {chunks or 'no job ran'} | {_stage_cell(r) or '–'} |")
+    return rows
+
+
+def linearity(runs: list[Run], small: int = 512, large: int = 2048) -> str | None:
+    """Ratio of the time per point (start-up subtracted) at large² to that at small²."""
+    startup = runs[0].wall
+    per = {int(r.label.split()[0]): (r.wall - startup) / r.points for r in runs[1:]}
+    if small in per and large in per:
+        return (f"time per point at {large}² / at {small}² (start-up of the 16² run "
+                f"subtracted): {per[large] / per[small]:.2f} (target: within 0.8–1.2)")
+    return None
