@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import hashlib
 import inspect
 import json
 import logging
@@ -33,7 +34,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,8 +54,9 @@ from workflow_helpers import (
 )
 
 from fmrnoise import Model, logs, runner, steady_states, store
-from fmrnoise.cache import ChunkCache
+from fmrnoise.cache import MANIFEST, ChunkCache
 from fmrnoise.config import validate
+from fmrnoise.contract import stage_variables
 from fmrnoise.logs import OutputError
 from fmrnoise.plan import stage_spec
 
@@ -303,94 +304,136 @@ def test_killed_run_resumes_reuses_finished_chunks_and_matches(kill, trials, ref
 
 # --- 2. Damaged cache ---------------------------------------------------------------------
 
-EXPECTED = {"theta": ((3, 4), "float64"), "status": ((3,), "int8")}
+KEY = "ab" * 32
+#: The encoded chunk files of a small sound chunk (any bytes do: the cache does not decode).
+SOUND = {"theta": np.arange(12.0).tobytes(), "status": bytes([0, 1, 4])}
 
 
-def _sound() -> dict[str, np.ndarray]:
-    return {"theta": np.arange(12.0).reshape(3, 4), "status": np.array([0, 1, 4], np.int8)}
+def _chunk_files(directory: Path) -> dict[str, Path]:
+    """New files (new inodes) with the sound chunk's bytes, as a stage writes them."""
+    directory.mkdir(exist_ok=True)
+    files = {name: directory / name for name in SOUND}
+    for name, path in files.items():
+        path.unlink(missing_ok=True)
+        path.write_bytes(SOUND[name])
+    return files
 
 
-def _rewrite(path: Path, **arrays: np.ndarray) -> None:
-    with path.open("wb") as file:
-        np.savez(file, **arrays)
+def _edit_manifest(entry: Path, edit) -> None:
+    path = entry / MANIFEST
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
 
 
-def _flip_a_data_bit(path: Path) -> None:
+def _flip_a_bit(path: Path) -> None:
     data = bytearray(path.read_bytes())
-    data[data.index(np.arange(12.0).tobytes()) + 17] ^= 0x10  # inside theta's values
+    data[17] ^= 0x10
     path.write_bytes(bytes(data))
 
 
+def _changed_in_place(entry: Path, sources: dict[str, Path]) -> None:
+    """The store's file (the same inode as the entry's, where linked) rewritten in place."""
+    source, target = sources["theta"], entry / "theta"
+    with (source if source.samefile(target) else target).open("r+b") as file:
+        file.write(b"\xff" * 8)
+    assert target.read_bytes() != SOUND["theta"]
+
+
+#: Damages to an entry, in place (files of the entry: ``entry / name``); each takes the entry
+#: directory and the store files the entry was saved from.
 DAMAGES = {
-    "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
-    "truncated_to_its_zip_directory": lambda p: p.write_bytes(p.read_bytes()[-200:]),
-    "empty": lambda p: p.write_bytes(b""),
-    "garbage": lambda p: p.write_bytes(random.Random(3).randbytes(p.stat().st_size)),
-    "garbage_after_a_zip_header": lambda p: p.write_bytes(b"PK\x03\x04" + bytes(500)),
-    "one_bit_flipped": _flip_a_data_bit,
-    "wrong_shape": lambda p: _rewrite(p, theta=np.zeros((4, 3)), status=np.zeros(3, np.int8)),
-    "wrong_dtype": lambda p: _rewrite(p, theta=np.zeros((3, 4), np.float32),
-                                      status=np.zeros(3, np.int8)),
-    "byte_swapped": lambda p: _rewrite(p, theta=np.zeros((3, 4), ">f8"),
-                                       status=np.zeros(3, np.int8)),
-    "fortran_order": lambda p: _rewrite(p, theta=np.asfortranarray(np.zeros((3, 4))),
-                                        status=np.zeros(3, np.int8)),
-    "missing_variable": lambda p: _rewrite(p, theta=np.zeros((3, 4))),
-    "extra_variable": lambda p: _rewrite(p, **_sound(), psi=np.zeros(3)),
-    "pickled_object": lambda p: _rewrite(p, theta=np.array([None] * 12).reshape(3, 4),
-                                         status=np.zeros(3, np.int8)),
+    "truncated": lambda e, s: (e / "theta").write_bytes((e / "theta").read_bytes()[:50]),
+    "empty": lambda e, s: (e / "theta").write_bytes(b""),
+    "garbage": lambda e, s: (e / "theta").write_bytes(random.Random(3).randbytes(96)),
+    "one_bit_flipped": lambda e, s: _flip_a_bit(e / "theta"),
+    "missing_file": lambda e, s: (e / "status").unlink(),
+    "changed_in_place": _changed_in_place,
+    "extra_variable_in_manifest": lambda e, s: _edit_manifest(
+        e, lambda m: {**m, "psi": m["status"]}),
+    "missing_variable_in_manifest": lambda e, s: _edit_manifest(
+        e, lambda m: {"theta": m["theta"]}),
+    "manifest_missing": lambda e, s: (e / MANIFEST).unlink(),
+    "manifest_empty": lambda e, s: (e / MANIFEST).write_bytes(b""),
+    "manifest_garbage": lambda e, s: (e / MANIFEST).write_bytes(random.Random(4).randbytes(99)),
+    "manifest_not_a_dict": lambda e, s: (e / MANIFEST).write_text(json.dumps(["theta",
+                                                                              "status"])),
+    "manifest_record_not_a_dict": lambda e, s: _edit_manifest(e, lambda m: {**m, "theta": 96}),
+    "manifest_wrong_size": lambda e, s: _edit_manifest(
+        e, lambda m: {**m, "theta": {**m["theta"], "size": m["theta"]["size"] + 8}}),
+    "manifest_wrong_digest": lambda e, s: _edit_manifest(
+        e, lambda m: {**m, "theta": {**m["theta"], "sha256": m["status"]["sha256"]}}),
 }
+
+
+def _assert_sound(cache: ChunkCache, stage: str, key: str) -> None:
+    files = cache.lookup(stage, key, list(SOUND))
+    assert files == {name: cache.path(stage, key) / name for name in SOUND}
+    assert {name: path.read_bytes() for name, path in files.items()} == SOUND
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_damaged_cache_entry_is_detected_and_recomputed(damage, tmp_path, caplog):
-    cache = ChunkCache(tmp_path)
-    cache.save("steady_state", "ab" * 32, _sound())
-    loaded = cache.load("steady_state", "ab" * 32, EXPECTED)
-    for name, values in _sound().items():
-        np.testing.assert_array_equal(loaded[name], values)
-    path = cache.path("steady_state", "ab" * 32)
+    cache = ChunkCache(tmp_path / "cache")
+    sources = _chunk_files(tmp_path / "store")
+    cache.save(STAGE, KEY, sources)
+    _assert_sound(cache, STAGE, KEY)
+    entry = cache.path(STAGE, KEY)
+    assert cache.entries(STAGE) == [entry]
+    assert json.loads((entry / MANIFEST).read_text()) == {
+        name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in SOUND.items()}
 
-    DAMAGES[damage](path)
+    DAMAGES[damage](entry, sources)
     with caplog.at_level(logging.WARNING, logger="fmrnoise.cache"):
-        assert cache.load("steady_state", "ab" * 32, EXPECTED) is None
-    assert f"damaged cache entry {path}" in caplog.text
+        assert cache.lookup(STAGE, KEY, list(SOUND)) is None
+    assert f"damaged cache entry {entry} (" in caplog.text
+    assert caplog.text.rstrip().endswith(": recomputing")
 
-    cache.save("steady_state", "ab" * 32, _sound())  # what the runner does next
-    loaded = cache.load("steady_state", "ab" * 32, EXPECTED)
-    for name, values in _sound().items():
-        assert loaded[name].dtype == values.dtype
-        np.testing.assert_array_equal(loaded[name], values)
+    # What the runner does next: compute the chunk, write its files anew, save them.
+    cache.save(STAGE, KEY, _chunk_files(tmp_path / "store"))
+    _assert_sound(cache, STAGE, KEY)
+    assert cache.entries(STAGE) == [entry]
+    assert not list(cache.root.rglob("*.tmp"))
+
+
+#: The damages of the end-to-end test, to one variable's file or to the manifest of an entry.
+RUN_DAMAGES = {
+    "truncated_file": lambda e: (e / "theta").write_bytes(
+        (e / "theta").read_bytes()[: (e / "theta").stat().st_size // 2]),
+    "garbage_file": lambda e: (e / "psi").write_bytes(
+        random.Random(3).randbytes((e / "psi").stat().st_size)),
+    "missing_file": lambda e: (e / "status").unlink(),
+    "garbage_manifest": lambda e: (e / MANIFEST).write_bytes(random.Random(4).randbytes(300)),
+    "wrong_size_in_manifest": lambda e: _edit_manifest(
+        e, lambda m: {**m, "det": {**m["det"], "size": m["det"]["size"] - 1}}),
+}
+
+
+def _entry_files(entry: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(entry.iterdir())}
 
 
 def test_damaged_cache_entries_are_recomputed_in_a_run(reference, tmp_path):
-    shutil.copytree(reference.cache, tmp_path / CACHE)
+    shutil.copytree(reference.cache, tmp_path / CACHE)  # copies: the reference stays intact
     entries = cache_entries(tmp_path / CACHE)
     assert len(entries) == N_CHUNKS
-    damaged = dict(zip(("truncated", "garbage", "wrong_shape", "wrong_dtype", "missing_variable"),
-                       entries[::3], strict=False))
-    DAMAGES["truncated"](damaged["truncated"])
-    DAMAGES["garbage"](damaged["garbage"])
-    with np.load(damaged["wrong_shape"]) as entry:
-        arrays = dict(entry)
-    _rewrite(damaged["wrong_shape"], **{**arrays, "theta": arrays["theta"][:2]})
-    _rewrite(damaged["wrong_dtype"], **{**arrays, "theta": arrays["theta"].astype(np.float32)})
-    _rewrite(damaged["missing_variable"], **{k: v for k, v in arrays.items() if k != "psi"})
+    damaged = dict(zip(RUN_DAMAGES, entries[::3], strict=False))
+    assert len(damaged) == len(RUN_DAMAGES)
+    for kind, entry in damaged.items():
+        RUN_DAMAGES[kind](entry)
 
     snakemake(tmp_path, TARGET, "--configfile", str(write_study_config(tmp_path)),
               snakefile=reference.snakefile)
     log = (tmp_path / LOG).read_text()
     assert chunk_counts(tmp_path / LOG) == (len(damaged), N_CHUNKS - len(damaged))
-    for path in damaged.values():
-        assert f"WARNING fmrnoise.cache: damaged cache entry {path}" in log
+    assert log.count("WARNING fmrnoise.cache: damaged cache entry") == len(damaged)
+    for entry in damaged.values():
+        assert f"WARNING fmrnoise.cache: damaged cache entry {entry} (" in log
     assert_stores_identical(tmp_path / TARGET, reference.store)
-    for path in damaged.values():  # recomputed entries are sound again
-        with np.load(path) as entry, np.load(reference.cache / path.relative_to(
-                tmp_path / CACHE)) as expected:
-            assert sorted(entry.files) == sorted(expected.files)
-            for name in expected.files:
-                assert entry[name].dtype == expected[name].dtype
-                assert entry[name].tobytes() == expected[name].tobytes(), name
+    assert cache_entries(tmp_path / CACHE) == entries
+    for entry in damaged.values():  # recomputed entries are sound again, as the reference's
+        expected = _entry_files(reference.cache / entry.relative_to(tmp_path / CACHE))
+        assert _entry_files(entry) == expected
+    assert not list((tmp_path / CACHE).rglob("*.tmp"))
 
 
 # --- 3. Concurrent runs -------------------------------------------------------------------
@@ -458,11 +501,9 @@ def test_different_studies_sharing_one_cache_concurrently_stay_consistent(refere
     entries = cache_entries(shared)
     assert len(entries) == N_CHUNKS
     assert not list(shared.rglob("*.tmp"))
-    spec = stage_spec(validate({"studies": {STUDY: study()}}), STUDY, STAGE)
-    expected = runner.expected_arrays(spec, (4, omega_points()))
-    cache = ChunkCache(shared)
+    cache, names = ChunkCache(shared), list(stage_variables(STAGE))
     for path in entries:
-        assert cache.load(STAGE, path.stem, expected) is not None, path
+        assert cache.lookup(STAGE, path.name, names) is not None, path
 
 
 # --- 4. Unwritable or full output location --------------------------------------------------
@@ -514,19 +555,24 @@ def _enospc(*args, **kwargs) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def _fail(monkeypatch, owner: object, name: str, when) -> None:
-    """Make ``owner.name`` raise ENOSPC on the calls for which ``when(count, *args)`` holds."""
+def _fail(monkeypatch, owner: object, name: str, when, only=lambda *args: True) -> None:
+    """Make ``owner.name`` raise ENOSPC on the calls for which ``only(*args)`` and
+    ``when(count, *args)`` hold, ``count`` counting the calls for which ``only`` holds."""
     original, count = getattr(owner, name), [0]
 
-    def failing(*args, **kwargs):
+    def fails(*args) -> bool:
+        if not only(*args):
+            return False
         count[0] += 1
-        if when(count[0], *args):
+        return when(count[0], *args)
+
+    def failing(*args, **kwargs):
+        if fails(*args):
             _enospc()
         return original(*args, **kwargs)
 
     async def failing_async(*args, **kwargs):
-        count[0] += 1
-        if when(count[0], *args):
+        if fails(*args):
             _enospc()
         return await original(*args, **kwargs)
 
@@ -534,9 +580,28 @@ def _fail(monkeypatch, owner: object, name: str, when) -> None:
                         else failing)
 
 
-def _half_written_savez(file, **arrays) -> None:
-    file.write(b"PK\x03\x04 half an entry")
-    _enospc()
+#: Variables of the stage, one file each in a cache entry.
+N_VARIABLES = len(stage_variables(STAGE))
+
+
+def _into_a_temporary_entry(source, target, *args) -> bool:
+    """A link made by ChunkCache.save (Zarr links files too, to write its metadata)."""
+    return Path(target).parent.name.endswith(".tmp")
+
+
+def _half_written_manifest(monkeypatch) -> None:
+    """Writing the second entry's manifest fills the disk half way through."""
+    original, count = Path.write_text, [0]
+
+    def write_text(path, data, *args, **kwargs):
+        if path.name == MANIFEST:
+            count[0] += 1
+            if count[0] >= 2:
+                original(path, data[: len(data) // 2], *args, **kwargs)
+                _enospc()
+        return original(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
 
 
 FULL_DISK = {  # where the disk fills up, during a stage of 4 chunks
@@ -548,9 +613,17 @@ FULL_DISK = {  # where the disk fills up, during a stage of 4 chunks
                                              lambda n, *a: True),
     "renaming_the_store": lambda mp: _fail(mp, os, "rename",
                                            lambda n, src, *a: str(src).endswith(".partial")),
-    "writing_a_cache_entry": lambda mp: _fail(mp, np, "savez", lambda n, *a: n >= 3),
-    "half_writing_a_cache_entry": lambda mp: mp.setattr(np, "savez", _half_written_savez),
-    "syncing_a_cache_entry": lambda mp: _fail(mp, os, "fsync", lambda n, *a: n >= 2),
+    # Cache entries (10 files each) are linked from the store's chunk files; ENOSPC is not
+    # among the errors for which fmrnoise.cache.link_or_copy falls back to a copy.
+    "linking_a_cache_entry": lambda mp: _fail(
+        mp, os, "link", lambda n, *a: n > 2 * N_VARIABLES, only=_into_a_temporary_entry),
+    "half_linking_a_cache_entry": lambda mp: _fail(
+        mp, os, "link", lambda n, *a: n >= N_VARIABLES + 2, only=_into_a_temporary_entry),
+    "writing_a_cache_manifest": lambda mp: _fail(
+        mp, Path, "write_text", lambda n, *a: n >= 2, only=lambda path, *a: path.name == MANIFEST),
+    "half_writing_a_cache_manifest": _half_written_manifest,
+    "renaming_a_cache_entry": lambda mp: _fail(
+        mp, os, "rename", lambda n, *a: n >= 3, only=lambda src, *a: str(src).endswith(".tmp")),
 }
 
 
@@ -572,9 +645,9 @@ def test_full_disk_fails_clearly_and_leaves_no_store_that_looks_complete(where, 
     with pytest.raises(FileNotFoundError):
         xr.open_zarr(output)
     assert not output.parent.exists() or list(output.parent.iterdir()) == []  # no temporary
-    assert not list(cache_dir.rglob("*.tmp"))  # nor a temporary cache entry
-    cache, expected = ChunkCache(cache_dir), runner.expected_arrays(spec, (2,))
-    assert all(cache.load(STAGE, path.stem, expected) is not None  # entries are complete
+    assert not list(cache_dir.rglob("*.tmp"))  # nor a temporary cache entry (a directory)
+    cache, names = ChunkCache(cache_dir), list(stage_variables(STAGE))
+    assert all(cache.lookup(STAGE, path.name, names) is not None  # entries are complete
                for path in cache.entries(STAGE))
 
     cached = len(cache.entries(STAGE))
@@ -638,14 +711,46 @@ def test_location_problem_names_the_offending_component(tmp_path):
                            f"directory"
 
 
-def test_cache_entries_are_zip_files_readable_by_numpy(tmp_path):
-    """The entry format stays plain ``np.savez`` output (the reader checks it strictly)."""
-    cache = ChunkCache(tmp_path)
-    cache.save("noise", "cd" * 32, _sound())
-    path = cache.path("noise", "cd" * 32)
-    assert zipfile.is_zipfile(path)
-    with np.load(path) as entry:
-        np.testing.assert_array_equal(entry["theta"], _sound()["theta"])
+def _can_hard_link(directory: Path) -> bool:
+    (directory / "probe").mkdir()
+    probe = directory / "probe" / "file"
+    probe.write_bytes(b"")
+    try:
+        os.link(probe, directory / "probe" / "link")
+    except OSError:
+        return False
+    return True
+
+
+def test_cache_entries_are_the_stores_encoded_chunk_files(tmp_path):
+    """An entry holds the store's chunk files themselves (hard links where the file system
+    allows), and reusing it links them into the next store: no decoding, no re-encoding."""
+    output, cache_dir = tmp_path / "steady_state.zarr", tmp_path / "cache"
+    linked = _can_hard_link(tmp_path)
+    first = runner.run_stage(_small_spec(), output, cache_dir)
+    assert (first.computed, first.reused) == (2, 0)
+    cache, names = ChunkCache(cache_dir), list(stage_variables(STAGE))
+    keys = store.read_attr_json(output, "chunk_keys")
+    assert sorted(keys.values()) == [path.name for path in cache.entries(STAGE)]
+    assert len(keys) == 2
+
+    def check(output: Path) -> None:
+        indices = [tuple(int(i) for i in label.split(".")) for label in keys]
+        for (label, key), chunks in zip(keys.items(), store.chunk_files(output, names, indices),
+                                        strict=True):
+            files = cache.lookup(STAGE, key, names)
+            assert sorted(files) == sorted(chunks) == sorted(names)
+            for name in names:
+                assert files[name].read_bytes() == chunks[name].read_bytes(), (label, name)
+                if linked:
+                    assert files[name].samefile(chunks[name]), (label, name)
+
+    check(output)
+    before = store_files(output)
+    again = runner.run_stage(_small_spec(), output, cache_dir)  # reuses every chunk
+    assert (again.computed, again.reused) == (0, 2)
+    check(output)
+    assert store_files(output) == before
 
 
 # --- 5. Invalid configs through the CLI (in-process: tests/test_config.py) ------------------

@@ -13,7 +13,6 @@ The physics (physics.md) as vectorized NumPy functions over parameter grids:
 from importlib.metadata import version as _version
 
 from .distribution import Steps, steps
-from .dynamics import Attractor, Trajectory, integrate, settle
 from .kernels import kernel, mixed_kernel
 from .model import Model
 from .noise import Noise, noise
@@ -21,6 +20,17 @@ from .steady_state import SteadyStates, steady_states
 from .transport import DotVoltage, dot_voltage
 
 __version__ = _version("fmrnoise")
+_LAZY = {"Attractor", "Trajectory", "integrate", "settle"}  # dynamics: SciPy's ODE solvers
+
+
+def __getattr__(name: str) -> object:
+    """Import the time integration on first use (it is not needed by the pipeline's jobs)."""
+    if name in _LAZY:
+        from . import dynamics
+
+        return getattr(dynamics, name)
+    raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
+
 
 __all__ = ["Attractor", "DotVoltage", "Model", "Noise", "SteadyStates", "Steps", "Trajectory",
            "__version__", "dot_voltage", "integrate", "kernel", "mixed_kernel", "noise", "settle",

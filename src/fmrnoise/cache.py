@@ -1,22 +1,26 @@
 """Content-addressed chunk cache with atomic writes (design.md §4).
 
 A chunk's key hashes everything its values depend on: the stage, its parameters, the chunk's
-coordinates, the code of the modules it runs and the keys of the upstream chunks it reads (a
-Merkle chain). Entries are ``.npz`` files written under a temporary name and renamed into place,
-so that a reader (another run sharing the cache, or the next run after a kill) sees a complete
-entry or none. An entry that cannot be read completely, fails its CRC or has the wrong
-variables, shapes or dtypes counts as missing: it is recomputed, with a warning in the log.
+coordinates, the code of the modules it runs, the Zarr encoding of its variables and the keys
+of the upstream chunks it reads (a Merkle chain).
+
+An entry holds the chunk's *encoded* Zarr chunk files, one per variable, and a manifest of
+their sizes and SHA-256 digests. Entries are filled by hard links to the files a stage has just
+written into its store (copies across file systems) and, on reuse, linked back into the new
+store: reusing a chunk costs no decoding and no re-encoding. An entry is assembled under a
+temporary name and renamed into place; one whose manifest is unreadable or whose files do not
+match it (truncated, garbage, changed in place) counts as missing and is recomputed.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
-import math
 import os
+import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -28,6 +32,7 @@ from .logs import OutputError
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+MANIFEST = "manifest.json"
 
 
 @cache
@@ -39,32 +44,21 @@ def code_hash(modules: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def _read_entry(path: Path,
-                expected: Mapping[str, tuple[tuple[int, ...], str]]) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` entry that holds exactly ``expected``; raises if it does not."""
-    arrays = {}
-    with zipfile.ZipFile(path) as archive:
-        members = sorted(archive.namelist())
-        if members != sorted(f"{name}.npy" for name in expected):
-            raise ValueError(f"holds {members}")
-        for name, (shape, dtype) in expected.items():
-            with archive.open(f"{name}.npy") as member:
-                version = np.lib.format.read_magic(member)
-                if version == (1, 0):
-                    header = np.lib.format.read_array_header_1_0(member)
-                elif version == (2, 0):
-                    header = np.lib.format.read_array_header_2_0(member)
-                else:
-                    raise ValueError(f"{name}: .npy format version {version}")
-                if header != (tuple(shape), False, np.dtype(dtype)):
-                    raise ValueError(f"{name} has shape {header[0]}, dtype {header[2]}"
-                                     f"{', Fortran order' if header[1] else ''}")
-                data = member.read()  # to the end: zipfile checks the CRC-32 there
-            size = math.prod(shape) * np.dtype(dtype).itemsize
-            if len(data) != size:
-                raise ValueError(f"{name} holds {len(data)} bytes, not {size}")
-            arrays[name] = np.frombuffer(data, dtype=dtype).reshape(shape)
-    return arrays
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link ``source`` to ``target`` (replacing it), or copy where links are impossible."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as err:
+        if err.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copyfile(source, target)
 
 
 def _canonical(value: object) -> object:
@@ -87,62 +81,82 @@ def chunk_key(**content: object) -> str:
 
 
 class ChunkCache:
-    """Chunk arrays on disk, one ``<root>/<stage>/<key[:2]>/<key>.npz`` file per chunk."""
+    """Encoded chunk files on disk: ``<root>/<stage>/<key[:2]>/<key>/`` holds one file per
+    variable (named after it) and ``manifest.json``."""
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
 
     def path(self, stage: str, key: str) -> Path:
-        return self.root / stage / key[:2] / f"{key}.npz"
+        return self.root / stage / key[:2] / key
 
-    def load(self, stage: str, key: str,
-             expected: Mapping[str, tuple[tuple[int, ...], str]]) -> dict[str, np.ndarray] | None:
-        """Arrays of an entry, or None if it is missing or damaged (logged as a warning).
+    def lookup(self, stage: str, key: str, names: Iterable[str]) -> dict[str, Path] | None:
+        """The entry's file per variable, or None if it is missing or damaged (a warning).
 
-        Every member's header is checked against ``expected`` before its data are read, and
-        the data are read to the end, which checks the zip CRC-32. Any failure to read the
-        entry means it is damaged: it is recomputed, never used.
-
-        Parameters
-        ----------
-        expected : variable name -> (shape, dtype) that a sound entry holds exactly.
+        Every file is checked against the manifest (size and SHA-256), so a truncated, garbled
+        or changed entry is recomputed, never used.
         """
-        path = self.path(stage, key)
-        if not os.path.lexists(path):
+        entry = self.path(stage, key)
+        if not entry.is_dir():
             return None
         try:
-            return _read_entry(path, expected)
+            manifest = json.loads((entry / MANIFEST).read_text())
+            if not isinstance(manifest, dict) or set(manifest) != set(names):
+                raise ValueError(f"variables {sorted(manifest)}, expected {sorted(names)}")
+            files = {}
+            for name, record in manifest.items():
+                files[name] = entry / name
+                if (files[name].stat().st_size != record["size"]
+                        or file_digest(files[name]) != record["sha256"]):
+                    raise ValueError(f"{name} does not match the manifest")
         except Exception as err:  # whatever is wrong, the entry is not used
-            log.warning("damaged cache entry %s (%s: %s): recomputing", path,
+            log.warning("damaged cache entry %s (%s: %s): recomputing", entry,
                         type(err).__name__, err)
             return None
+        return files
 
-    def save(self, stage: str, key: str, arrays: Mapping[str, np.ndarray]) -> None:
-        """Write an entry atomically: to a temporary file beside it, then renamed into place.
+    def save(self, stage: str, key: str, files: Mapping[str, Path]) -> None:
+        """Add an entry from a chunk's encoded files, atomically (replacing a damaged one).
 
         Raises
         ------
         OutputError
-            If the entry cannot be written (e.g. a full disk); no temporary file is left.
+            If the entry cannot be written (e.g. a full disk); no temporary entry is left.
         """
-        path = self.path(stage, key)
+        entry = self.path(stage, key)
         tmp = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as file:
-                np.savez(file, **arrays)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, path)
-        except BaseException as err:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{key}.", suffix=".tmp"))
+            manifest = {}
+            for name, source in files.items():
+                link_or_copy(Path(source), tmp / name)
+                manifest[name] = {"size": (tmp / name).stat().st_size,
+                                  "sha256": file_digest(tmp / name)}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, sort_keys=True))
+            if entry.exists():  # damaged, or written meanwhile by a concurrent run
+                aside = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{key}.",
+                                              suffix=".tmp"))
+                os.replace(entry, aside)
+                shutil.rmtree(aside, ignore_errors=True)
+            os.rename(tmp, entry)
+        except OSError as err:
             if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            if isinstance(err, OSError) and not isinstance(err, OutputError):
-                filename = path if err.filename is None or err.filename == tmp else err.filename
-                raise OutputError(err.errno, err.strerror or str(err), str(filename)) from err
+                shutil.rmtree(tmp, ignore_errors=True)
+            if entry.is_dir() and err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return  # a concurrent run stored the same chunk first
+            if isinstance(err, OutputError):
+                raise
+            filename = err.filename
+            if filename is None or str(filename).startswith(str(tmp or entry)):
+                filename = entry
+            raise OutputError(err.errno, err.strerror or str(err), str(filename)) from err
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def entries(self, stage: str) -> Iterable[Path]:
-        """Paths of the stage's entries (for maintenance and tests)."""
-        return sorted((self.root / stage).glob("*/*.npz"))
+    def entries(self, stage: str) -> list[Path]:
+        """Directories of the stage's entries (for maintenance and tests)."""
+        return sorted(p for p in (self.root / stage).glob("*/*")
+                      if p.is_dir() and not p.name.startswith("."))

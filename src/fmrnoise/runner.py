@@ -56,6 +56,7 @@ class ChunkJob:
     cache_dir: str
     upstream_path: str | None
     upstream_grid: Grid | None
+    files: Mapping[str, Path]  # the chunk's file in the store, per variable
 
 
 def stage_grid(spec: Mapping) -> Grid:
@@ -95,21 +96,24 @@ def compute_chunk(job: ChunkJob) -> dict[str, np.ndarray]:
     arrays = function(model, upstream, max_states=spec["max_states"],
                       quadrature=spec.get("quadrature", False))
     expected = expected_arrays(spec, chunk_shape)
-    return {name: np.broadcast_to(arrays[name], shape).astype(dtype, order="C")
+    return {name: np.broadcast_to(arrays[name], shape).astype(dtype, order="C", copy=False)
             for name, (shape, dtype) in expected.items()}
 
 
 def process_chunk(job: ChunkJob) -> bool:
-    """Load the chunk from the cache or compute and cache it, then write it; True if reused."""
+    """Reuse the chunk's encoded files from the cache, or compute, write and cache it.
+
+    Returns True if the chunk was reused.
+    """
     cache = ChunkCache(job.cache_dir)
-    chunk_shape = tuple(len(c) for c in job.grid.coords(job.index).values())
-    arrays = cache.load(job.spec["stage"], job.key, expected_arrays(job.spec, chunk_shape))
-    reused = arrays is not None
-    if not reused:
-        arrays = compute_chunk(job)
-        cache.save(job.spec["stage"], job.key, arrays)
-    store.write_chunk(job.output, job.grid.region(job.index), arrays)
-    return reused
+    stage = job.spec["stage"]
+    sources = cache.lookup(stage, job.key, job.files)
+    if sources is not None:
+        store.place(sources, job.files)
+        return True
+    store.write_chunk(job.output, job.grid.region(job.index), compute_chunk(job))
+    cache.save(stage, job.key, job.files)
+    return False
 
 
 class _Progress(Callback):
@@ -184,22 +188,26 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     # The store is written under a temporary name and renamed when complete (see store).
     store.discard_partials(output)
     partial = store.partial_path(output)
-    jobs = []
-    for index in grid.indices():
-        up_label = chunk_label(grid.project(index, up_grid.names)) if up_grid else None
-        key = chunk_key(stage=stage, model=spec["model"], max_states=spec["max_states"],
-                        quadrature=spec.get("quadrature", False), coords=grid.coords(index),
-                        code=code, upstream=up_keys.get(up_label))
-        jobs.append(ChunkJob(spec, grid, index, key, str(partial), str(cache_dir),
-                             None if upstream is None else str(upstream), up_grid))
-    log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
-             int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
-
     variables = stage_variables(stage, spec.get("quadrature", False))
     attrs = {"study": spec["study"], "stage": stage, "fmrnoise_version": __version__,
              "noise_convention": NOISE_CONVENTION, "gauge": GAUGE}
     try:
         store.create(partial, grid, variables, spec["max_states"], attrs)
+        encoding = store.encoding(partial, list(variables))
+        indices = list(grid.indices())
+        files = store.chunk_files(partial, list(variables), indices)
+        jobs = []
+        for index, chunk_files in zip(indices, files, strict=True):
+            up_label = chunk_label(grid.project(index, up_grid.names)) if up_grid else None
+            key = chunk_key(stage=stage, model=spec["model"], max_states=spec["max_states"],
+                            quadrature=spec.get("quadrature", False),
+                            coords=grid.coords(index), code=code, encoding=encoding,
+                            upstream=up_keys.get(up_label))
+            jobs.append(ChunkJob(spec, grid, index, key, str(partial), str(cache_dir),
+                                 None if upstream is None else str(upstream), up_grid,
+                                 chunk_files))
+        log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
+                 int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
         reused = _execute(jobs, threads, dask_address)
         store.finalize(partial, {
             "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),

@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from .cache import link_or_copy
 from .contract import EXTRA_DIMS, LONG_NAMES, UNITS, Variable
 from .grid import Grid
 from .logs import OutputError
@@ -124,11 +125,41 @@ def create(path: str | Path, grid: Grid, variables: Mapping[str, Variable], max_
 
 def write_chunk(path: str | Path, region: tuple[slice, ...],
                 arrays: Mapping[str, np.ndarray]) -> None:
-    """Write one chunk's arrays into their region (aligned to the Zarr chunks)."""
+    """Write one chunk's arrays into their region (aligned to the Zarr chunks).
+
+    Every chunk is written, even one that equals the fill value, so that each chunk has its
+    file (the unit of the chunk cache).
+    """
     with writing(path):
         group = zarr.open_group(path, mode="r+")
         for name, values in arrays.items():
-            group[name][region] = values
+            group[name].with_config({"write_empty_chunks": True})[region] = values
+
+
+def chunk_files(path: str | Path, names: Sequence[str],
+                indices: Sequence[Sequence[int]]) -> list[dict[str, Path]]:
+    """File of each variable's chunk, for each grid chunk index (whole along the extra dims)."""
+    group = zarr.open_group(path, mode="r")
+    arrays = {name: group[name] for name in names}
+    return [{name: Path(path) / name / array.metadata.encode_chunk_key(
+                (*index, *(0,) * (array.ndim - len(index))))
+             for name, array in arrays.items()} for index in indices]
+
+
+def encoding(path: str | Path, names: Sequence[str]) -> dict[str, dict]:
+    """How each variable's chunks are encoded (dtype, chunk shape, codecs, fill value)."""
+    group = zarr.open_group(path, mode="r")
+    keep = ("data_type", "chunk_grid", "chunk_key_encoding", "codecs", "fill_value")
+    return {name: {k: v for k, v in group[name].metadata.to_dict().items() if k in keep}
+            for name in names}
+
+
+def place(sources: Mapping[str, Path], targets: Mapping[str, Path]) -> None:
+    """Put encoded chunk files (from the cache) at their place in a store."""
+    with writing(next(iter(targets.values()), "")):
+        for name, source in sources.items():
+            targets[name].parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(source, targets[name])
 
 
 def finalize(path: str | Path, attrs: Mapping[str, object]) -> None:
