@@ -62,9 +62,11 @@ def link_or_copy(source: Path, target: Path) -> None:
 
 
 def _canonical(value: object) -> object:
-    """JSON-ready form in which floats keep every bit (hex) and arrays become lists."""
+    """JSON-ready form in which floats keep every bit: hex floats, arrays by their bytes."""
     if isinstance(value, np.ndarray):
-        return [_canonical(v) for v in value.tolist()]
+        data = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+        return {"dtype": data.dtype.str, "shape": list(data.shape),
+                "sha256": hashlib.sha256(data.tobytes()).hexdigest()}
     if isinstance(value, float | np.floating):
         return float(value).hex()
     if isinstance(value, Mapping):

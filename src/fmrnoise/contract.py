@@ -37,7 +37,7 @@ PHYSICS_MODULES = {
     "noise": ("model", "distribution", "transport", "kernels", "noise", "stages"),
 }
 #: Modules that move chunks around: a change reruns the stage but reuses cached chunks.
-PIPELINE_MODULES = ("contract", "grid", "cache", "store", "runner")
+PIPELINE_MODULES = ("contract", "grid", "cache", "store", "runner", "logs")
 
 UNITS = {
     "B0": "E0", "Omega": "E0", "omega_d": "E0", "alpha0": "1", "total_spin": "hbar",

@@ -131,7 +131,9 @@ class _Progress(Callback):
 
 
 def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[bool]:
-    tasks = [dask.delayed(process_chunk)(job, dask_key_name=f"chunk-{chunk_label(job.index)}")
+    # traverse=False: a job holds no Dask collections, and walking its grid costs time.
+    tasks = [dask.delayed(process_chunk)(dask.delayed(job, traverse=False),
+                                         dask_key_name=f"chunk-{chunk_label(job.index)}")
              for job in jobs]
     if dask_address:
         from dask.distributed import Client, as_completed

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .contract import stage_variables
 from .distribution import steps
 from .llg import stationarity_residual
 from .model import Model
@@ -26,9 +27,7 @@ def steady_state_chunk(model: Model, upstream: Mapping[str, np.ndarray],
                        max_states: int = 4, quadrature: bool = False) -> Arrays:
     """All stationary states of every grid point, in ``max_states`` branch slots."""
     result = steady_states(model, max_states=max_states)
-    return {name: getattr(result, name) for name in (
-        "theta", "psi", "trace", "det", "alpha", "spin_current", "stability", "n_states",
-        "n_stable", "status")}
+    return {name: getattr(result, name) for name in stage_variables("steady_state")}
 
 
 def distribution_chunk(model: Model, upstream: Mapping[str, np.ndarray],
@@ -57,10 +56,7 @@ def noise_chunk(model: Model, upstream: Mapping[str, np.ndarray],
     """Zero-frequency current noise at each state (and by quadrature, on request)."""
     branch = model.per_branch()
     result = noise(branch, upstream["theta"], branch.omega_d, quadrature=quadrature)
-    names = ["S", "S_r", "S_eq", "excess_noise", "noise_temperature", "conductance"]
-    if quadrature:
-        names += ["S_quadrature", "quadrature_error"]
-    return {name: getattr(result, name) for name in names}
+    return {name: getattr(result, name) for name in stage_variables("noise", quadrature)}
 
 
 CHUNK_FUNCTIONS = {

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 import zarr
+from zarr.errors import ZarrUserWarning
 
 from .cache import link_or_copy
 from .contract import EXTRA_DIMS, LONG_NAMES, UNITS, Variable
@@ -168,7 +170,10 @@ def finalize(path: str | Path, attrs: Mapping[str, object]) -> None:
         group = zarr.open_group(path, mode="r+")
         group.attrs.update({k: (json.dumps(v) if isinstance(v, dict | list) else v)
                             for k, v in attrs.items()})
-        zarr.consolidate_metadata(path)
+        with warnings.catch_warnings():
+            # Consolidated metadata is not yet part of the Zarr v3 spec; xarray reads it.
+            warnings.filterwarnings("ignore", category=ZarrUserWarning)
+            zarr.consolidate_metadata(path)
 
 
 def read_attr_json(path: str | Path, name: str) -> object:
