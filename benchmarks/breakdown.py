@@ -5,7 +5,7 @@ four stages of the large phase diagram
 (N x N x 2 points, default 2048) in-process with ``fmrnoise.runner.run_stage`` on one thread,
 first cold, then after growing omega_d by 10 % (the cache reused), and sums the wall time
 spent in the stage's chunk function (the physics), in ``runner.compute_chunk`` (physics plus
-assembling the chunk), in ``ChunkCache.load`` / ``ChunkCache.save`` and in
+assembling the chunk), in ``ChunkCache.lookup`` / ``ChunkCache.save`` and in
 ``store.write_chunk``. It wraps those functions by name, so it follows the pipeline modules only
 as far as their names stay.
 """
@@ -51,7 +51,7 @@ def _timed(owner: object, name: str, label: str) -> None:
 
 def _instrument() -> None:
     _timed(runner, "compute_chunk", "compute_chunk")
-    _timed(cache.ChunkCache, "load", "cache.load")
+    _timed(cache.ChunkCache, "lookup", "cache.lookup")
     _timed(cache.ChunkCache, "save", "cache.save")
     _timed(store, "write_chunk", "zarr write_chunk")
     for stage, function in list(stages.CHUNK_FUNCTIONS.items()):
@@ -83,7 +83,7 @@ def run_all(root: Path, n: int, grow: float, threads: int) -> list[str]:
                                   upstream=None if stage == "steady_state"
                                   else root / "steady_state.zarr", threads=threads)
         wall = time.perf_counter() - start
-        cells = [TIMES[k] for k in ("physics", "compute_chunk", "cache.load", "cache.save",
+        cells = [TIMES[k] for k in ("physics", "compute_chunk", "cache.lookup", "cache.save",
                                     "zarr write_chunk")]
         rows.append(f"| {stage} | {report.computed} + {report.reused} | {wall:.1f} | "
                     + " | ".join(f"{c:.1f}" for c in cells) + " |")
@@ -92,9 +92,9 @@ def run_all(root: Path, n: int, grow: float, threads: int) -> list[str]:
 
 NOTE = ("Stage split (benchmarks/breakdown.py, in-process runner.run_stage on one thread): "
         "physics = the chunk function of fmrnoise.stages; compute_chunk adds building the "
-        "chunk's model and its final copies; cache.load/save and store.write_chunk are the "
-        "chunk cache (.npz) and the Zarr writes. The rest of a stage's wall time is store "
-        "creation, finalization and Dask.")
+        "chunk's model and its final copies; cache.lookup/save and store.write_chunk are the "
+        "chunk cache (verified, hard-linked encoded chunks) and the Zarr writes. The rest of a "
+        "stage's wall time is store creation, finalization and Dask.")
 
 
 def tables(n: int, scratch: Path | None = None) -> list[tuple[str, list[str]]]:
@@ -102,7 +102,7 @@ def tables(n: int, scratch: Path | None = None) -> list[tuple[str, list[str]]]:
     _instrument()
     root = Path(tempfile.mkdtemp(prefix="fmrnoise-breakdown-", dir=scratch))
     header = ["| stage | chunks computed + reused | stage wall [s] | physics [s] "
-              "| compute_chunk [s] | cache.load [s] | cache.save [s] | store.write_chunk [s] |",
+              "| compute_chunk [s] | cache.lookup [s] | cache.save [s] | store.write_chunk [s] |",
               "|---|---:|---:|---:|---:|---:|---:|---:|"]
     try:
         with warnings.catch_warnings():  # zarr's notes on consolidated metadata and str dtypes
