@@ -114,7 +114,7 @@ def create(path: str | Path, grid: Grid, variables: Mapping[str, Variable], max_
         shape = variable_shape(grid.shape, var, max_states)
         chunks = (*grid.chunk_shape, *(sizes[d] for d in var.dims))
         fill = _FILL[var.dtype]
-        data = da.full(shape, fill, dtype=var.dtype, chunks=chunks)
+        data = da.full(shape, fill, dtype=var.dtype, chunks=-1)  # never computed: one task
         data_vars[name] = xr.Variable((*grid.names, *var.dims), data,
                                       {"units": var.units, "long_name": var.long_name,
                                        **dict(var.attrs)})
