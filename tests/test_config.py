@@ -456,18 +456,23 @@ def add_axis(draw: st.DrawFn, study: dict[str, Any], keys: tuple[str, ...]) -> s
     return key
 
 
-def mutate_model_type(draw, config):
-    key = draw(st.sampled_from(PARAMETERS))
-    if key == "lead_damping":
-        bad = draw(st.sampled_from([1, 0, 1.0, "true", "yes", None, [], "3e-05"]))
-    else:
-        bad = draw(BAD_NUMBERS | (st.just(None) if key != "T_r" else st.nothing()))
+def _put_in_a_model(draw, config, key, bad):
+    """Set ``key`` to ``bad`` in the top-level model or in a study's model (not its axes)."""
     if draw(st.booleans()):
         config.setdefault("model", {})[key] = bad
     else:
         _, study = pick_study(draw, config)
         study["axes"].pop(key, None)
         study.setdefault("model", {})[key] = bad
+
+
+def mutate_model_type(draw, config):
+    key = draw(st.sampled_from(PARAMETERS))
+    if key == "lead_damping":
+        bad = draw(st.sampled_from([1, 0, 1.0, "true", "yes", None, [], "3e-05"]))
+    else:
+        bad = draw(BAD_NUMBERS | (st.just(None) if key != "T_r" else st.nothing()))
+    _put_in_a_model(draw, config, key, bad)
     return key
 
 
@@ -479,12 +484,7 @@ def mutate_model_range(draw, config):
         bad = draw(st.floats(max_value=0.0, exclude_max=True) | st.integers(max_value=-1))
     else:
         bad = draw(st.sampled_from([math.nan, math.inf, -math.inf, 10**400]))
-    if draw(st.booleans()):
-        config.setdefault("model", {})[key] = bad
-    else:
-        _, study = pick_study(draw, config)
-        study["axes"].pop(key, None)
-        study.setdefault("model", {})[key] = bad
+    _put_in_a_model(draw, config, key, bad)
     return key
 
 

@@ -158,15 +158,20 @@ class LeadKappa:
 
     def derivative(self, theta: ArrayLike) -> FloatArray:
         """d kappa / d theta [E0/rad] by complex step (exact to round-off)."""
-        h = 1e-30
-        return np.imag(self.at_theta(np.asarray(theta, dtype=float) + 1j * h)) / h
+        return complex_step(self.at_theta, theta)
+
+
+def complex_step(function: Callable[[np.ndarray], np.ndarray], theta: ArrayLike) -> FloatArray:
+    """d function / d theta of a real-analytic ``function``, exact to round-off: the imaginary
+    part of function(theta + ih)/h for a tiny h (no cancellation, unlike finite differences)."""
+    h = 1e-30
+    return np.imag(function(np.asarray(theta, dtype=float) + 1j * h)) / h
 
 
 def kappa_derivative(model: Model, theta: ArrayLike,
                      law: DampingLaw | None = None) -> FloatArray:
     """d kappa / d theta [E0/rad] by complex-step differentiation (exact to round-off)."""
-    h = 1e-30
-    return np.imag(kappa(model, np.asarray(theta, dtype=float) + 1j * h, law)) / h
+    return complex_step(lambda t: kappa(model, t, law), theta)
 
 
 def forces(model: Model, theta: ArrayLike, psi: ArrayLike,

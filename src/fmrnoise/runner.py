@@ -107,7 +107,7 @@ def process_chunk(job: ChunkJob) -> bool:
     """
     cache = ChunkCache(job.cache_dir)
     stage = job.spec["stage"]
-    sources = cache.lookup(stage, job.key, job.files)
+    sources = cache.lookup(stage, job.key, job.files.keys())
     if sources is not None:
         store.place(sources, job.files)
         return True
