@@ -605,10 +605,12 @@ def _half_written_manifest(monkeypatch) -> None:
 
 
 FULL_DISK = {  # where the disk fills up, during a stage of 4 chunks
-    "creating_the_store": lambda mp: _fail(mp, xr.Dataset, "to_zarr", lambda n, *a: True),
+    "creating_the_store": lambda mp: _fail(  # the metadata of the fourth array
+        mp, Path, "write_bytes", lambda n, *a: n == 4,
+        only=lambda path, *a: path.name == "zarr.json"),
     "writing_chunk_data": lambda mp: _fail(
         mp, zarr.storage.LocalStore, "set", lambda n, store_, key, *a: key.startswith(
-            "theta/c/") and "theta/c/0" not in key),
+            "theta/c.") and "theta/c.0" not in key),
     "finalizing_the_store": lambda mp: _fail(mp, zarr, "consolidate_metadata",
                                              lambda n, *a: True),
     "renaming_the_store": lambda mp: _fail(mp, os, "rename",

@@ -15,6 +15,7 @@ are raised as :class:`~fmrnoise.logs.OutputError` naming the path and the reason
 
 from __future__ import annotations
 
+import base64
 import glob
 import json
 import os
@@ -25,11 +26,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import dask.array as da
 import numpy as np
-import xarray as xr
+import numpy.typing as npt
 import zarr
+from zarr.abc.buffer import Buffer
 from zarr.errors import ZarrUserWarning
+from zarr.storage import MemoryStore
 
 from .cache import link_or_copy
 from .contract import EXTRA_DIMS, LONG_NAMES, UNITS, Variable
@@ -37,6 +39,7 @@ from .grid import Grid
 from .logs import OutputError
 
 _FILL = {"float64": np.nan, "int8": -1}
+CHUNK_KEY_ENCODING = {"name": "default", "separator": "."}
 
 
 @contextmanager
@@ -95,34 +98,56 @@ def variable_shape(grid_shape: Sequence[int], var: Variable, max_states: int) ->
     return (*grid_shape, *(sizes[d] for d in var.dims))
 
 
+def _cf_attributes(attrs: Mapping[str, object], fill: float, dtype: npt.DTypeLike) -> dict:
+    """Attributes as xarray writes them to Zarr v3: a float's ``_FillValue`` in base64."""
+    attrs = dict(attrs)
+    if np.dtype(dtype).kind == "f":
+        attrs["_FillValue"] = base64.standard_b64encode(np.array(fill, "<f8").tobytes()).decode()
+    return attrs
+
+
 def create(path: str | Path, grid: Grid, variables: Mapping[str, Variable], max_states: int,
            attrs: Mapping[str, object]) -> None:
-    """Create an empty store: coordinates with units, variables chunked like ``grid``."""
+    """Create an empty store: coordinates with units, variables chunked like ``grid``.
+
+    The metadata is what ``xarray.Dataset.to_zarr`` writes for the same dataset (checked by
+    the tests), written with Zarr directly: a stage job then need not import xarray. Chunk
+    keys use the ``"."`` separator (``theta/c.0.3.0``): one flat directory of chunk files per
+    variable, which is cheap to link into and to delete.
+    """
     sizes = extra_sizes(max_states)
-    coords: dict[str, xr.Variable] = {
-        name: xr.Variable(name, values, {"units": UNITS[name], "long_name": LONG_NAMES[name]})
-        for name, values in grid.axes.items()
-    }
+    coords = {name: (values, {"units": UNITS[name], "long_name": LONG_NAMES[name]})
+              for name, values in grid.axes.items()}
     used = {d for var in variables.values() for d in var.dims}
     for dim, labels in EXTRA_DIMS.items():
         if dim in used:
             values = np.arange(sizes[dim]) if labels is None else np.array(labels)
-            coords[dim] = xr.Variable(dim, values, {"long_name": dim})
-    data_vars = {}
-    encoding = {}
+            coords[dim] = (values, {"long_name": dim})
+    # Built in memory, then written file by file: a failure (full disk) leaves no write of
+    # Zarr's in flight that could recreate the store after the caller has removed it.
+    files: dict[str, Buffer] = {}
+    group = zarr.create_group(MemoryStore(files), zarr_format=3, attributes=dict(attrs))
+    for name, (values, coord_attrs) in coords.items():
+        # Labels as variable-length UTF-8 strings, a Zarr v3 data type with a specification.
+        dtype = str if values.dtype.kind == "U" else values.dtype
+        fill = {"fill_value": np.nan} if values.dtype.kind == "f" else {}
+        group.create_array(name, shape=values.shape, dtype=dtype, chunks=values.shape,
+                           dimension_names=[name], chunk_key_encoding=CHUNK_KEY_ENCODING,
+                           attributes=_cf_attributes(coord_attrs, np.nan, values.dtype),
+                           **fill)[...] = values
     for name, var in variables.items():
-        shape = variable_shape(grid.shape, var, max_states)
-        chunks = (*grid.chunk_shape, *(sizes[d] for d in var.dims))
         fill = _FILL[var.dtype]
-        data = da.full(shape, fill, dtype=var.dtype, chunks=-1)  # never computed: one task
-        data_vars[name] = xr.Variable((*grid.names, *var.dims), data,
-                                      {"units": var.units, "long_name": var.long_name,
-                                       **dict(var.attrs)})
-        encoding[name] = {"chunks": chunks, "_FillValue": fill if var.dtype == "float64" else None}
-    dataset = xr.Dataset(data_vars, coords, attrs=dict(attrs))
+        group.create_array(
+            name, shape=variable_shape(grid.shape, var, max_states), dtype=var.dtype,
+            chunks=(*grid.chunk_shape, *(sizes[d] for d in var.dims)), fill_value=fill,
+            chunk_key_encoding=CHUNK_KEY_ENCODING, dimension_names=[*grid.names, *var.dims],
+            attributes=_cf_attributes({"units": var.units, "long_name": var.long_name,
+                                       **dict(var.attrs)}, fill, var.dtype))
     with writing(path):
-        dataset.to_zarr(path, mode="w", compute=False, zarr_format=3, consolidated=False,
-                        encoding=encoding)
+        for key, buffer in files.items():
+            file = Path(path) / key
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(buffer.to_bytes())
 
 
 def write_chunk(path: str | Path, region: tuple[slice, ...],
@@ -157,10 +182,10 @@ def encoding(path: str | Path, names: Sequence[str]) -> dict[str, dict]:
 
 
 def place(sources: Mapping[str, Path], targets: Mapping[str, Path]) -> None:
-    """Put encoded chunk files (from the cache) at their place in a store."""
+    """Put encoded chunk files (from the cache) at their place in a store (flat chunk keys:
+    the variable's directory holds them)."""
     with writing(next(iter(targets.values()), "")):
         for name, source in sources.items():
-            targets[name].parent.mkdir(parents=True, exist_ok=True)
             link_or_copy(source, targets[name])
 
 
