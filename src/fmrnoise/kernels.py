@@ -34,7 +34,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import expit
 
 from .model import FloatArray
 
@@ -61,7 +60,7 @@ def _logistic_rule() -> tuple[FloatArray, FloatArray]:
     if half % 2:
         raise ValueError("the coarse rule needs an even number of half-steps")
     u = np.arange(-half, half + 1) * _STEP
-    density = expit(u) * expit(-u)  # sech²(u/2)/4, the logistic density of unit scale
+    density = 0.25 / np.cosh(u / 2) ** 2  # the logistic density of unit scale
     fine = density / density.sum()
     coarse = np.zeros_like(density)
     coarse[::2] = density[::2] / density[::2].sum()  # nodes at integer u (half is even)
@@ -202,6 +201,8 @@ def _logistic_quadrature(x: FloatArray, t_small: FloatArray,
 
 def _fermi_occupation(e: FloatArray, T: FloatArray) -> FloatArray:
     """1 - n(e) = expit(e/T), with the T = 0 limit heaviside(e) (1/2 at e = 0)."""
+    from scipy.special import expit  # here, as tanhsinh: SciPy is slow to import
+
     hot = T > 0
     z = np.divide(e, T, out=np.zeros(np.broadcast_shapes(e.shape, T.shape)), where=hot)
     return np.where(hot, expit(z), np.heaviside(e, 0.5))

@@ -20,7 +20,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import elementwise
 
 from .llg import (
     DampingLaw,
@@ -517,6 +516,7 @@ def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArr
     """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla)."""
     if idx.size == 0:
         return np.zeros(0)
+    from scipy.optimize import elementwise  # here: SciPy is slow to import, rarely needed
 
     def h(x: FloatArray, point: NDArray[np.intp]) -> FloatArray:
         kap, sin2 = evaluator.rows(point).at_x(x)
