@@ -194,7 +194,21 @@ def tables(runs: list[Run], reruns: list[Run]) -> list[str]:
             net = max(r.wall - startup, 0.0) / (full.wall - startup)
             rows.append(f"| {r.label} | {r.wall:.2f} | {r.wall / full.wall:.1%} | {net:.1%} "
                         f"| {chunks or 'no job ran'} | {_stage_cell(r) or '–'} |")
+        rows += ["", _rerun_floor(startup, full, reruns[-1])]
     return rows
+
+
+def _rerun_floor(startup: float, full: Run, grown: Run) -> str:
+    """The least a rerun can cost: the start-up plus the new chunks' share of the rest."""
+    new = sum(c for c, _, _ in grown.stages.values())
+    total = sum(c for c, _, _ in full.stages.values())
+    if not total:
+        return ""
+    share, start = new / total, startup / full.wall
+    return (f"Lower bound for a rerun that computes {new} chunks where the full run computed "
+            f"{total}: Snakemake's fixed start-up (the 16² run, {startup:.1f} s, {start:.1%} of "
+            f"the full run) plus {share:.1%} of the rest = {start + share * (1 - start):.1%} "
+            f"of the full run.")
 
 
 def _stage_seconds(r: Run) -> float:
