@@ -18,6 +18,7 @@ wrapper process); bytes on disk are the four stores and, separately, the chunk c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -57,6 +58,7 @@ class Run:
     store_bytes: int
     cache_bytes: int
     stages: dict[str, tuple[int, int, float]]  # stage -> (computed, reused, seconds)
+    walls: tuple[float, ...] = ()  # wall times of all repeats, when repeated
 
 
 def study_config(n_omega_d: int, n_omega: int, grow: float = 1.0) -> dict:
@@ -139,34 +141,54 @@ def run(workdir: Path, config: dict, label: str, snakefile: Path = REPO / "Snake
                _size(workdir / "results" / ".cache"), _stage_logs(workdir))
 
 
-def scaling(sizes: list[int], scratch: Path | None, keep: bool,
-            rerun_size: int | None) -> tuple[list[Run], list[Run]]:
+def _best(trials: list[Run]) -> Run:
+    """The trial with the least wall time, holding the wall times of all trials."""
+    best = min(trials, key=lambda r: r.wall)
+    return dataclasses.replace(best, walls=tuple(r.wall for r in trials))
+
+
+def scaling(sizes: list[int], scratch: Path | None, keep: bool, rerun_size: int | None,
+            repeats: int = 1) -> tuple[list[Run], list[Run]]:
     """Cold runs at 16² (start-up cost) and at each N² of ``sizes``; reruns at ``rerun_size``.
 
-    Returns the cold runs and the reruns (nothing changed; omega_d grown by 10 %).
+    Every run is repeated ``repeats`` times, each from scratch (the reruns in the directory of
+    their cold run), and the fastest is kept: on a shared machine, the least wall time is the
+    one least disturbed by other processes. Returns the cold runs and the reruns (nothing
+    changed; omega_d grown by 10 %).
     """
     root = Path(tempfile.mkdtemp(prefix="fmrnoise-bench-", dir=scratch))
     snakefile = snapshot(root / "repo")
     runs, reruns = [], []
     try:
         for n in [16, *sizes]:
-            workdir = root / f"n{n}"
-            runs.append(run(workdir, study_config(n, n), f"{n} x {n} x 2", snakefile))
-            print(f"  {runs[-1].label}: {runs[-1].wall:.1f} s", file=sys.stderr, flush=True)
-            if n == rerun_size:
-                reruns.append(run(workdir, study_config(n, n), "rerun, nothing changed",
-                                  snakefile))
-                reruns.append(run(workdir, study_config(n, n, grow=1.1),
-                                  f"rerun, omega_d grown by 10 % ({round(1.1 * n)} points)",
-                                  snakefile))
-            if not keep:
-                shutil.rmtree(workdir, ignore_errors=True)
+            colds, unchanged, grown = [], [], []
+            for trial in range(repeats):
+                workdir = root / f"n{n}-{trial}"
+                colds.append(run(workdir, study_config(n, n), f"{n} x {n} x 2", snakefile))
+                if n == rerun_size:
+                    unchanged.append(run(workdir, study_config(n, n), "rerun, nothing changed",
+                                         snakefile))
+                    grown.append(run(workdir, study_config(n, n, grow=1.1),
+                                     f"rerun, omega_d grown by 10 % ({round(1.1 * n)} points)",
+                                     snakefile))
+                if not keep:
+                    shutil.rmtree(workdir, ignore_errors=True)
+            runs.append(_best(colds))
+            reruns += [_best(trials) for trials in (unchanged, grown) if trials]
+            print(f"  {runs[-1].label}: {_walls(runs[-1])} s", file=sys.stderr, flush=True)
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"  scratch directories kept in {root}", file=sys.stderr)
     return runs, reruns
+
+
+def _walls(r: Run, digits: int = 1) -> str:
+    """Best wall time, with the range over the repeats."""
+    if len(r.walls) < 2:
+        return f"{r.wall:.{digits}f}"
+    return f"{r.wall:.{digits}f} ({min(r.walls):.{digits}f}–{max(r.walls):.{digits}f})"
 
 
 def _stage_cell(r: Run) -> str:
@@ -176,23 +198,25 @@ def _stage_cell(r: Run) -> str:
 def tables(runs: list[Run], reruns: list[Run]) -> list[str]:
     """Markdown: end-to-end runs with time per point after the start-up cost; reruns."""
     startup = runs[0].wall
-    rows = ["| grid (omega_d x Omega x T) | points | wall [s] | (wall - t16) per point [µs] "
+    rows = ["| grid (omega_d x Omega x T) | points | wall [s], best (range) "
+            "| (wall - t16) per point [µs] "
             "| peak memory [GB] | stores [MB] | chunk cache [MB] | stage times [s] |",
             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         per_point = "–" if r is runs[0] else f"{(r.wall - startup) / r.points * 1e6:.2f}"
-        rows.append(f"| {r.label} | {r.points} | {r.wall:.1f} | {per_point} "
+        rows.append(f"| {r.label} | {r.points} | {_walls(r)} | {per_point} "
                     f"| {r.max_rss / 1e9:.2f} | {r.store_bytes / 1e6:.0f} "
                     f"| {r.cache_bytes / 1e6:.0f} | {_stage_cell(r)} |")
     if reruns:
         full = next(r for r in runs if r.points == reruns[0].points)
-        rows += ["", "| rerun | wall [s] | fraction of the full run | same, start-up of the "
+        rows += ["", "| rerun | wall [s], best (range) | fraction of the full run "
+                 "| same, start-up of the "
                  "16² run subtracted | chunks computed + reused | stage times [s] |",
                  "|---|---:|---:|---:|---|---|"]
         for r in reruns:
             chunks = ", ".join(f"{s.split('_')[0]} {c} + {u}" for s, (c, u, _) in r.stages.items())
             net = max(r.wall - startup, 0.0) / (full.wall - startup)
-            rows.append(f"| {r.label} | {r.wall:.2f} | {r.wall / full.wall:.1%} | {net:.1%} "
+            rows.append(f"| {r.label} | {_walls(r, 2)} | {r.wall / full.wall:.1%} | {net:.1%} "
                         f"| {chunks or 'no job ran'} | {_stage_cell(r) or '–'} |")
         rows += ["", _rerun_floor(startup, full, reruns[-1])]
     return rows
