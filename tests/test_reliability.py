@@ -436,6 +436,26 @@ def test_damaged_cache_entries_are_recomputed_in_a_run(reference, tmp_path):
     assert not list((tmp_path / CACHE).rglob("*.tmp"))
 
 
+
+def test_temporary_entries_of_killed_runs_are_removed_once_old(tmp_path, caplog):
+    """A run killed while saving an entry leaves its temporary directory; a later run of the
+    stage removes it once a day old, and leaves a young one (a run may be saving it now)."""
+    cache_dir, spec = tmp_path / "cache", _small_spec()
+    runner.run_stage(spec, tmp_path / "first.zarr", cache_dir, threads=1)
+    entry = ChunkCache(cache_dir).entries(STAGE)[0]
+    old, young = (Path(shutil.copytree(entry, entry.with_name(f".{entry.name}.{tag}.tmp")))
+                  for tag in ("old", "young"))
+    day_and_a_second_ago = time.time() - 86401
+    os.utime(old, (day_and_a_second_ago, day_and_a_second_ago))
+
+    with caplog.at_level(logging.INFO, logger="fmrnoise.runner"):
+        report = runner.run_stage(spec, tmp_path / "second.zarr", cache_dir, threads=1)
+    assert (report.computed, report.reused) == (0, 2)
+    assert not old.exists()
+    assert young.is_dir()
+    assert "removed 1 temporary cache entries left by killed runs" in caplog.text
+
+
 # --- 3. Concurrent runs -------------------------------------------------------------------
 
 def _wait_for_lock(workdir: Path, process: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
+#: Age [s] after which a temporary entry is taken as left by a killed run: a day.
+STALE_AGE = 86400.0
 
 
 @cache
@@ -157,6 +160,23 @@ class ChunkCache:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def discard_stale(self, stage: str, age: float = STALE_AGE) -> int:
+        """Remove the stage's temporary entries older than ``age`` seconds; return how many.
+
+        A run killed while saving an entry leaves its temporary directory (never read). Only old
+        ones are removed: a young one may belong to a run saving it right now, in a shared cache.
+        """
+        cutoff, removed = time.time() - age, 0
+        for tmp in (self.root / stage).glob("*/.*.tmp"):
+            try:
+                if tmp.lstat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:  # renamed or removed meanwhile by its run
+                continue
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed += 1
+        return removed
 
     def entries(self, stage: str) -> list[Path]:
         """Directories of the stage's entries (for maintenance and tests)."""

@@ -189,6 +189,9 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     code = code_hash(PHYSICS_MODULES[stage])
     # The store is written under a temporary name and renamed when complete (see store).
     store.discard_partials(output)
+    stale = ChunkCache(cache_dir).discard_stale(stage)
+    if stale:
+        log.info("removed %d temporary cache entries left by killed runs", stale)
     partial = store.partial_path(output)
     variables = stage_variables(stage, spec.get("quadrature", False))
     attrs = {"study": spec["study"], "stage": stage, "fmrnoise_version": __version__,
