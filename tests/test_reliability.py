@@ -54,7 +54,7 @@ from workflow_helpers import (
 )
 
 from fmrnoise import Model, logs, runner, steady_states, store
-from fmrnoise.cache import MANIFEST, ChunkCache
+from fmrnoise.cache import MANIFEST, ChunkCache, DamagedEntry
 from fmrnoise.config import validate
 from fmrnoise.contract import stage_variables
 from fmrnoise.logs import OutputError
@@ -371,7 +371,7 @@ def _assert_sound(cache: ChunkCache, stage: str, key: str) -> None:
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_damaged_cache_entry_is_detected_and_recomputed(damage, tmp_path, caplog):
+def test_damaged_cache_entry_is_detected_and_recomputed(damage, tmp_path):
     cache = ChunkCache(tmp_path / "cache")
     sources = _chunk_files(tmp_path / "store")
     cache.save(STAGE, KEY, sources)
@@ -383,10 +383,8 @@ def test_damaged_cache_entry_is_detected_and_recomputed(damage, tmp_path, caplog
         for name, data in SOUND.items()}
 
     DAMAGES[damage](entry, sources)
-    with caplog.at_level(logging.WARNING, logger="fmrnoise.cache"):
-        assert cache.lookup(STAGE, KEY, list(SOUND)) is None
-    assert f"damaged cache entry {entry} (" in caplog.text
-    assert caplog.text.rstrip().endswith(": recomputing")
+    with pytest.raises(DamagedEntry, match=rf"^damaged cache entry {re.escape(str(entry))} \("):
+        cache.lookup(STAGE, KEY, list(SOUND))
 
     # What the runner does next: compute the chunk, write its files anew, save them.
     cache.save(STAGE, KEY, _chunk_files(tmp_path / "store"))
@@ -425,9 +423,10 @@ def test_damaged_cache_entries_are_recomputed_in_a_run(reference, tmp_path):
               snakefile=reference.snakefile)
     log = (tmp_path / LOG).read_text()
     assert chunk_counts(tmp_path / LOG) == (len(damaged), N_CHUNKS - len(damaged))
-    assert log.count("WARNING fmrnoise.cache: damaged cache entry") == len(damaged)
+    assert log.count("WARNING fmrnoise.runner: damaged cache entry") == len(damaged)
     for entry in damaged.values():
-        assert f"WARNING fmrnoise.cache: damaged cache entry {entry} (" in log
+        assert re.search(rf"WARNING fmrnoise.runner: damaged cache entry {re.escape(str(entry))}"
+                         r" \(.*\): recomputing\n", log)
     assert_stores_identical(tmp_path / TARGET, reference.store)
     assert cache_entries(tmp_path / CACHE) == entries
     for entry in damaged.values():  # recomputed entries are sound again, as the reference's
@@ -436,6 +435,26 @@ def test_damaged_cache_entries_are_recomputed_in_a_run(reference, tmp_path):
     assert not list((tmp_path / CACHE).rglob("*.tmp"))
 
 
+
+def test_damaged_entries_are_reported_in_the_stage_log_also_from_a_dask_cluster(tmp_path,
+                                                                                 caplog):
+    """The workers of a cluster log elsewhere: the stage's own log must still say it."""
+    from dask.distributed import LocalCluster
+
+    cache_dir, spec = tmp_path / "cache", _small_spec()
+    runner.run_stage(spec, tmp_path / "first.zarr", cache_dir, threads=1)
+    sound = shutil.copytree(tmp_path / "first.zarr", tmp_path / "sound.zarr")  # not linked
+    entry = ChunkCache(cache_dir).entries(STAGE)[1]
+    _flip_a_bit(entry / "theta")
+    with (LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
+          caplog.at_level(logging.WARNING, logger="fmrnoise.runner")):
+        report = runner.run_stage(spec, tmp_path / "second.zarr", cache_dir,
+                                  dask_address=cluster.scheduler_address)
+    assert (report.computed, report.reused) == (1, 1)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"damaged cache entry {entry} (ValueError: theta does not match the manifest): "
+        "recomputing"]
+    assert_stores_identical(tmp_path / "second.zarr", sound)
 
 def test_temporary_entries_of_killed_runs_are_removed_once_old(tmp_path, caplog):
     """A run killed while saving an entry leaves its temporary directory; a later run of the

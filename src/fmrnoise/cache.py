@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -29,8 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from .logs import OutputError
-
-log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
@@ -85,6 +82,10 @@ def chunk_key(**content: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class DamagedEntry(Exception):
+    """A cache entry that does not match its manifest: it is recomputed, never used."""
+
+
 class ChunkCache:
     """Encoded chunk files on disk: ``<root>/<stage>/<key[:2]>/<key>/`` holds one file per
     variable (named after it) and ``manifest.json``."""
@@ -96,10 +97,15 @@ class ChunkCache:
         return self.root / stage / key[:2] / key
 
     def lookup(self, stage: str, key: str, names: Iterable[str]) -> dict[str, Path] | None:
-        """The entry's file per variable, or None if it is missing or damaged (a warning).
+        """The entry's file per variable, or None if there is no entry.
 
         Every file is checked against the manifest (size and SHA-256), so a truncated, garbled
-        or changed entry is recomputed, never used.
+        or changed entry is never used.
+
+        Raises
+        ------
+        DamagedEntry
+            If the entry does not match its manifest, or its manifest is unreadable.
         """
         entry = self.path(stage, key)
         if not entry.is_dir():
@@ -115,9 +121,8 @@ class ChunkCache:
                         or file_digest(files[name]) != record["sha256"]):
                     raise ValueError(f"{name} does not match the manifest")
         except Exception as err:  # whatever is wrong, the entry is not used
-            log.warning("damaged cache entry %s (%s: %s): recomputing", entry,
-                        type(err).__name__, err)
-            return None
+            raise DamagedEntry(f"damaged cache entry {entry} ({type(err).__name__}: {err})") \
+                from err
         return files
 
     def save(self, stage: str, key: str, files: Mapping[str, Path]) -> None:

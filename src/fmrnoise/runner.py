@@ -23,7 +23,7 @@ import numpy as np
 from dask.callbacks import Callback
 
 from . import __version__, store
-from .cache import ChunkCache, chunk_key, code_hash
+from .cache import ChunkCache, DamagedEntry, chunk_key, code_hash
 from .contract import GAUGE, NOISE_CONVENTION, PHYSICS_MODULES, stage_variables
 from .grid import Grid, axis_values, chunk_label
 from .logs import OutputError
@@ -100,53 +100,75 @@ def compute_chunk(job: ChunkJob) -> dict[str, np.ndarray]:
             for name, (shape, dtype) in expected.items()}
 
 
-def process_chunk(job: ChunkJob) -> bool:
-    """Reuse the chunk's encoded files from the cache, or compute, write and cache it.
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What became of a chunk: reused from the cache, or computed (and why, if its cache
+    entry was damaged)."""
 
-    Returns True if the chunk was reused.
-    """
+    reused: bool
+    damaged: str | None = None
+
+
+def process_chunk(job: ChunkJob) -> ChunkOutcome:
+    """Reuse the chunk's encoded files from the cache, or compute, write and cache it."""
     cache = ChunkCache(job.cache_dir)
     stage = job.spec["stage"]
-    sources = cache.lookup(stage, job.key, job.files.keys())
+    try:
+        sources, damaged = cache.lookup(stage, job.key, job.files.keys()), None
+    except DamagedEntry as err:
+        sources, damaged = None, str(err)
     if sources is not None:
         store.place(sources, job.files)
-        return True
+        return ChunkOutcome(reused=True)
     store.write_chunk(job.output, job.grid.region(job.index), compute_chunk(job))
     cache.save(stage, job.key, job.files)
-    return False
+    return ChunkOutcome(reused=False, damaged=damaged)
 
 
-class _Progress(Callback):
-    """Logs how many chunks are done, about every tenth of the stage."""
+class _Progress:
+    """Logs how many chunks are done, about every tenth of the stage, and the damaged cache
+    entries (here, in the stage's process: also when the chunks ran on a Dask cluster)."""
 
     def __init__(self, total: int) -> None:
-        super().__init__()
         self.total, self.done, self.step = total, 0, max(1, total // 10)
 
+    def __call__(self, outcome: ChunkOutcome) -> None:
+        if outcome.damaged:
+            log.warning("%s: recomputing", outcome.damaged)
+        self.done += 1
+        if self.done % self.step == 0 or self.done == self.total:
+            log.info("chunks done: %d of %d", self.done, self.total)
+
+
+class _LocalProgress(Callback):
+    """:class:`_Progress` for Dask's local schedulers."""
+
+    def __init__(self, progress: _Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
     def _posttask(self, key, result, dsk, state, id) -> None:
-        if isinstance(result, bool):
-            self.done += 1
-            if self.done % self.step == 0 or self.done == self.total:
-                log.info("chunks done: %d of %d", self.done, self.total)
+        if isinstance(result, ChunkOutcome):
+            self.progress(result)
 
 
-def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[bool]:
+def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[ChunkOutcome]:
     # traverse=False: a job holds no Dask collections, and walking its grid costs time.
     tasks = [dask.delayed(process_chunk)(dask.delayed(job, traverse=False),
                                          dask_key_name=f"chunk-{chunk_label(job.index)}")
              for job in jobs]
+    progress = _Progress(len(jobs))
     if dask_address:
         from dask.distributed import Client, as_completed
 
         with Client(dask_address) as client:
             futures = client.compute(tasks)
-            for done, _ in enumerate(as_completed(futures), start=1):
-                if done % max(1, len(jobs) // 10) == 0 or done == len(jobs):
-                    log.info("chunks done: %d of %d", done, len(jobs))
+            for future in as_completed(futures):
+                progress(future.result())
             return client.gather(futures)
     # An own pool, shut down (waiting for the chunks in flight) before the caller cleans up
     # after a failure or an interrupt, so that no worker writes into a removed store.
-    with ThreadPoolExecutor(threads) as pool, _Progress(len(jobs)):
+    with ThreadPoolExecutor(threads) as pool, _LocalProgress(progress):
         return list(dask.compute(*tasks, scheduler="threads", pool=pool))
 
 
@@ -213,7 +235,7 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
                                  chunk_files))
         log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
                  int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
-        reused = _execute(jobs, threads, dask_address)
+        outcomes = _execute(jobs, threads, dask_address)
         store.finalize(partial, {
             "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
             "chunk_keys": {chunk_label(job.index): job.key for job in jobs}})
@@ -223,7 +245,8 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
         if isinstance(err, OutputError) and str(err.filename).startswith(str(partial)):
             raise OutputError(err.errno, err.strerror, str(output)) from err  # the user's name
         raise
-    report = StageReport(stage, len(jobs), len(jobs) - sum(reused), sum(reused),
+    reused = sum(outcome.reused for outcome in outcomes)
+    report = StageReport(stage, len(jobs), len(jobs) - reused, reused,
                          time.perf_counter() - start)
     log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
              report.computed, report.reused, report.n_chunks, report.seconds)
