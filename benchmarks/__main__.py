@@ -2,8 +2,9 @@
 
 Quick (default): kernels on 65536 points, the baseline on 50 points, the pipeline at 256² and
 512², the stage time split at 512² (a few minutes). ``--full``: larger samples, the baseline on
-200 points, the pipeline at 256², 512², 1024² and 2048² with its reruns at 2048² (each run
-the best of 3), the stage time split at 2048², and the tables written to benchmarks/RESULTS.md.
+200 points, the pipeline at 256², 512², 1024² and 2048² with its reruns at 2048² (least times
+over 3 to 5 repeats), the stage time split at 2048², and the tables written to
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
