@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         runs, reruns = pipeline.scaling(sizes, args.scratch, args.keep, rerun_size,
                                         repeats=3 if args.full else 1)
         note = pipeline.linearity(runs)
+        if note and 2048 in sizes:
+            note += "\n\n" + breakdown.in_process_linearity(512, 2048, args.scratch)
         emit("End to end: config/phase_diagram_large.yaml, snakemake --cores 2",
              pipeline.tables(runs, reruns), note)
     if "breakdown" in only:  # last: it wraps functions of the pipeline modules in this process

@@ -71,23 +71,55 @@ def _config(n: int, grow: float) -> dict:
     return validate(config)
 
 
+def _run_stage(root: Path, config: dict, stage: str, threads: int) -> tuple[object, float]:
+    """Run one stage of the large study in ``root``; its report and wall time [s]."""
+    spec = stage_spec(config, STUDY, stage)
+    start = time.perf_counter()
+    report = runner.run_stage(spec, root / f"{stage}.zarr", root / "cache",
+                              upstream=None if stage == "steady_state"
+                              else root / "steady_state.zarr", threads=threads)
+    return report, time.perf_counter() - start
+
+
 def run_all(root: Path, n: int, grow: float, threads: int) -> list[str]:
     """Run the four stages; Markdown rows of the time split."""
     config = _config(n, grow)
     rows = []
     for stage in STAGES:
         TIMES.clear()
-        spec = stage_spec(config, STUDY, stage)
-        start = time.perf_counter()
-        report = runner.run_stage(spec, root / f"{stage}.zarr", root / "cache",
-                                  upstream=None if stage == "steady_state"
-                                  else root / "steady_state.zarr", threads=threads)
-        wall = time.perf_counter() - start
+        report, wall = _run_stage(root, config, stage, threads)
         cells = [TIMES[k] for k in ("physics", "compute_chunk", "cache.lookup", "cache.save",
                                     "zarr write_chunk")]
         rows.append(f"| {stage} | {report.computed} + {report.reused} | {wall:.1f} | "
                     + " | ".join(f"{c:.1f}" for c in cells) + " |")
     return rows
+
+
+def in_process_linearity(small: int, large: int, scratch: Path | None = None,
+                         repeats: int = 3) -> str:
+    """Time per point at large² / at small², the four stages run cold in this process.
+
+    ``runner.run_stage`` with 2 threads, as a Snakemake job runs it, but without starting a
+    process per stage; the least time of a 16² run (``repeats`` runs, as for small²; large²
+    once) is subtracted. Call it before :func:`tables`, which wraps the pipeline functions.
+    """
+    def seconds(n: int) -> float:
+        root = Path(tempfile.mkdtemp(prefix="fmrnoise-linearity-", dir=scratch))
+        try:
+            config = _config(n, 1.0)
+            return sum(_run_stage(root, config, stage, threads=2)[1] for stage in STAGES)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        best = {n: min(seconds(n) for _ in range(1 if n == large else repeats))
+                for n in (16, small, large)}
+    per_point = {n: (best[n] - best[16]) / (2 * n * n) for n in (small, large)}
+    return (f"The same four stages in one process (runner.run_stage, 2 threads; no process "
+            f"start-up): {best[16]:.2f} s at 16², {best[small]:.2f} s at {small}², "
+            f"{best[large]:.1f} s at {large}²; time per point at {large}² / at {small}², that "
+            f"of 16² subtracted: {per_point[large] / per_point[small]:.2f}.")
 
 
 NOTE = ("Stage split (benchmarks/breakdown.py, in-process runner.run_stage on one thread): "
