@@ -9,7 +9,9 @@ their sizes and SHA-256 digests. Entries are filled by hard links to the files a
 written into its store (copies across file systems) and, on reuse, linked back into the new
 store: reusing a chunk costs no decoding and no re-encoding. An entry is assembled under a
 temporary name and renamed into place; one whose manifest is unreadable or whose files do not
-match it (truncated, garbage, changed in place) counts as missing and is recomputed.
+match it (truncated, garbage, changed in place) is never used: :meth:`ChunkCache.lookup` raises
+:class:`DamagedEntry`, and the stage recomputes the chunk. Temporary entries that a killed run
+left are removed once a day old (:meth:`ChunkCache.discard_stale`).
 """
 
 from __future__ import annotations
