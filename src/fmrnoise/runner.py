@@ -125,11 +125,15 @@ def process_chunk(job: ChunkJob) -> ChunkOutcome:
     return ChunkOutcome(reused=False, damaged=damaged)
 
 
-class _Progress:
+class _Progress(Callback):
     """Logs how many chunks are done, about every tenth of the stage, and the damaged cache
-    entries (here, in the stage's process: also when the chunks ran on a Dask cluster)."""
+    entries (here, in the stage's process: also when the chunks ran on a Dask cluster).
+
+    Called with each chunk's outcome; as a Dask callback, it calls itself for local schedulers.
+    """
 
     def __init__(self, total: int) -> None:
+        super().__init__()
         self.total, self.done, self.step = total, 0, max(1, total // 10)
 
     def __call__(self, outcome: ChunkOutcome) -> None:
@@ -139,17 +143,9 @@ class _Progress:
         if self.done % self.step == 0 or self.done == self.total:
             log.info("chunks done: %d of %d", self.done, self.total)
 
-
-class _LocalProgress(Callback):
-    """:class:`_Progress` for Dask's local schedulers."""
-
-    def __init__(self, progress: _Progress) -> None:
-        super().__init__()
-        self.progress = progress
-
     def _posttask(self, key, result, dsk, state, id) -> None:
         if isinstance(result, ChunkOutcome):
-            self.progress(result)
+            self(result)
 
 
 def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[ChunkOutcome]:
@@ -168,7 +164,7 @@ def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> li
             return client.gather(futures)
     # An own pool, shut down (waiting for the chunks in flight) before the caller cleans up
     # after a failure or an interrupt, so that no worker writes into a removed store.
-    with ThreadPoolExecutor(threads) as pool, _LocalProgress(progress):
+    with ThreadPoolExecutor(threads) as pool, progress:
         return list(dask.compute(*tasks, scheduler="threads", pool=pool))
 
 
