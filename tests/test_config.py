@@ -17,8 +17,6 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from fmrnoise.config import (
-    NUMERIC_PARAMETERS,
-    PARAMETERS,
     ConfigError,
     Study,
     load_schema,
@@ -26,6 +24,7 @@ from fmrnoise.config import (
     studies,
     validate,
 )
+from fmrnoise.contract import NUMERIC_PARAMETERS, PARAMETERS
 from fmrnoise.model import NON_NEGATIVE, POSITIVE, Model
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ import copy
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,11 @@ import numpy as np
 import yaml
 from jsonschema.exceptions import ValidationError
 
+from .contract import PARAMETERS
 from .grid import axis_values
-from .model import NON_NEGATIVE, POSITIVE, Model
+from .model import NON_NEGATIVE, POSITIVE
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-
-#: Model parameters in their canonical order, and those that may be axes (all but the switch).
-PARAMETERS: tuple[str, ...] = tuple(f.name for f in fields(Model))
-NUMERIC_PARAMETERS: tuple[str, ...] = tuple(p for p in PARAMETERS if p != "lead_damping")
 
 #: Target number of grid points per chunk of the default chunking.
 CHUNK_POINTS = 2**16

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from .model import Model
 
 STAGES = ("steady_state", "distribution", "dot_voltage", "noise")
 
 #: Parameters the leads contribute to the steady state when ``lead_damping`` is on.
 LEAD_PARAMETERS = ("total_spin", "mu_l", "mu_r", "rho_up", "rho_down", "gamma_l_up",
                    "gamma_l_down", "gamma_r_up", "gamma_r_down")
-NUMERIC_PARAMETERS = ("B0", "Omega", "omega_d", "alpha0", "total_spin", "T", "T_r", "mu_l",
-                      "mu_r", "rho_up", "rho_down", "gamma_l_up", "gamma_l_down", "gamma_r_up",
-                      "gamma_r_down")
+#: Model parameters in their canonical order, and those that may be axes (all but the switch).
+PARAMETERS = tuple(f.name for f in fields(Model))
+NUMERIC_PARAMETERS = tuple(p for p in PARAMETERS if p != "lead_damping")
 _GAMMAS = ("gamma_l_up", "gamma_l_down", "gamma_r_up", "gamma_r_down")
 
 

@@ -54,10 +54,6 @@ class Grid:
     def chunk_counts(self) -> tuple[int, ...]:
         return tuple(-(-size // c) for size, c in zip(self.shape, self.chunk_shape, strict=True))
 
-    @property
-    def n_chunks(self) -> int:
-        return int(np.prod(self.chunk_counts, dtype=np.int64))
-
     def indices(self) -> Iterator[tuple[int, ...]]:
         """Chunk indices in C order."""
         return itertools.product(*(range(n) for n in self.chunk_counts))
@@ -81,11 +77,6 @@ class Grid:
         """Index of the chunk of the sub-grid over ``names`` that contains chunk ``index``."""
         position = dict(zip(self.names, index, strict=True))
         return tuple(position[n] for n in names)
-
-    def sub(self, names: Sequence[str]) -> Grid:
-        """The grid over a subset of the axes, in this grid's order, with the same chunking."""
-        keep = [n for n in self.names if n in names]
-        return Grid({n: self.axes[n] for n in keep}, {n: self.chunks[n] for n in keep})
 
 
 def chunk_label(index: Sequence[int]) -> str:
