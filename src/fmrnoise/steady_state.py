@@ -232,7 +232,7 @@ def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray
             psi = np.arctan2(-kap, sign * w)
             psi = np.where(psi <= -np.pi, psi + 2 * np.pi, psi) + 0.0  # (-pi, pi], no -0.0
             residual = residual_of(b, omega, kap, theta, psi)
-            stability = _classify_int8(sign * trace, det, scale)
+            stability = _classify(sign * trace, det, scale)
             out["theta"][block, slot] = theta
             out["psi"][block, slot] = psi
             out["trace"][block, slot] = sign * trace
@@ -603,7 +603,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     trace = (dkap * sin + 2 * kap * cos - 2 * alpha * w) / norm
     det = (kap * dkap * sin * cos + (kap * cos) ** 2 + w**2) / norm
     scale = np.abs(b) + np.abs(kap) + omega
-    stability = np.where(filled, _classify(trace, det, scale), EMPTY).astype(np.int8)
+    stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
     residual = (stationarity_residual(model, theta, psi_eval, law) if closed is None
                 else residual_of(b, omega, kap, theta, psi_eval))
 
@@ -624,18 +624,11 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
             "n_stable": n_stable.astype(np.int8), "status": status.astype(np.int8)}
 
 
-def _classify_int8(trace: FloatArray, det: FloatArray, scale: FloatArray) -> Int8Array:
-    """:func:`_classify` as int8 codes, with fewer passes (hot path of the closed form)."""
+def _classify(trace: FloatArray, det: FloatArray, scale: FloatArray) -> Int8Array:
+    """Stability code (int8) from trace and determinant (physics.md §3); a NaN trace is
+    UNSTABLE."""
     tol = MARGINAL_TOLERANCE
-    code = (trace >= 0).view(np.int8)  # STABLE 0 or UNSTABLE 1 (NaN trace: STABLE, as below)
+    code = (~(trace < 0)).view(np.int8)  # STABLE 0 or UNSTABLE 1
     code = np.where(det < 0, np.int8(SADDLE), code)
     marginal = (np.abs(det) <= tol * scale**2) | ((det > 0) & (np.abs(trace) <= tol * scale))
     return np.where(marginal, np.int8(MARGINAL), code)
-
-
-def _classify(trace: FloatArray, det: FloatArray, scale: FloatArray) -> NDArray[np.int_]:
-    """Stability code from trace and determinant (physics.md §3)."""
-    tol = MARGINAL_TOLERANCE
-    marginal = (np.abs(det) <= tol * scale**2) | ((det > 0) & (np.abs(trace) <= tol * scale))
-    code = np.where(det < 0, SADDLE, np.where(trace < 0, STABLE, UNSTABLE))
-    return np.where(marginal, MARGINAL, code)
