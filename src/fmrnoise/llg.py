@@ -39,8 +39,12 @@ def torque(model: Model, theta: ArrayLike, law: DampingLaw | None = None) -> Flo
 
 def kappa(model: Model, theta: ArrayLike, law: DampingLaw | None = None) -> FloatArray:
     """kappa(theta) = alpha(theta) omega_d - I_s(theta)/S [E0]; accepts complex ``theta``."""
-    return (damping(model, theta, law) * model.omega_d
-            - torque(model, theta, law) / model.total_spin)
+    return kappa_of(model, damping(model, theta, law), torque(model, theta, law))
+
+
+def kappa_of(model: Model, alpha: ArrayLike, spin_current: ArrayLike) -> FloatArray:
+    """kappa = alpha omega_d - I_s/S [E0] from the acting damping and spin-torque current."""
+    return alpha * model.omega_d - spin_current / model.total_spin
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .contract import stage_variables
 from .distribution import steps
-from .llg import stationarity_residual
+from .llg import damping, kappa_of, residual_of
 from .model import Model
 from .noise import noise
 from .steady_state import steady_states
@@ -45,10 +45,14 @@ def dot_voltage_chunk(model: Model, upstream: Mapping[str, np.ndarray],
     branch = model.per_branch()
     theta, psi = upstream["theta"], upstream["psi"]
     result = dot_voltage(branch, theta, branch.omega_d)
+    # kappa(theta) from the spin torque just computed (llg.kappa would compute it again)
+    acting_torque = result.spin_current if branch.lead_damping else np.zeros_like(theta)
+    kap = kappa_of(branch, damping(branch, theta), acting_torque)
     return {"V_d_spin": result.V_d_spin, "V_d": result.V_d, "current": result.current,
             "kirchhoff_residual": result.kirchhoff_residual,
             "spin_current": result.spin_current,
-            "stationarity_residual": stationarity_residual(branch, theta, psi)}
+            "stationarity_residual": residual_of(branch.B0 + branch.omega_d, branch.Omega, kap,
+                                                 theta, psi)}
 
 
 def noise_chunk(model: Model, upstream: Mapping[str, np.ndarray],

@@ -27,8 +27,8 @@ from .llg import (
     damping,
     kappa,
     kappa_derivative,
+    kappa_of,
     residual_of,
-    stationarity_residual,
     torque,
 )
 from .model import FloatArray, Model
@@ -589,9 +589,9 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
         kap, alpha, spin_current = closed(c2, s2), closed.damping(c2, s2), closed.torque(c2, s2)
         dkap = closed.derivative(theta)
     else:
-        kap = kappa(model, theta, law)
         alpha = damping(model, theta, law)
         spin_current = torque(model, theta, law)
+        kap = kappa_of(model, alpha, spin_current)
         dkap = kappa_derivative(model, theta, law) if theta_dependent else np.zeros_like(kap)
     b = model.B0 + model.omega_d
     omega = model.Omega
@@ -604,8 +604,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     det = (kap * dkap * sin * cos + (kap * cos) ** 2 + w**2) / norm
     scale = np.abs(b) + np.abs(kap) + omega
     stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
-    residual = (stationarity_residual(model, theta, psi_eval, law) if closed is None
-                else residual_of(b, omega, kap, theta, psi_eval))
+    residual = residual_of(b, omega, kap, theta, psi_eval)
 
     n_states = np.sum(filled, axis=-1)
     n_stable = np.sum(stability == STABLE, axis=-1)
