@@ -17,11 +17,6 @@ from numpy.typing import ArrayLike
 
 from .model import FloatArray, Model
 
-SIGMA = np.array([1.0, -1.0])
-SPINS = ("up", "down")
-LEADS = ("l", "r")
-STEPS = ("same", "opposite")
-
 
 @dataclass(frozen=True)
 class Steps:
@@ -59,12 +54,6 @@ class Steps:
         """(..., spin, 4) weights of the dot's steps, summing to 1."""
         w = self.lead_weight[..., np.newaxis] * self.weight
         return w.reshape((*w.shape[:-2], 4))
-
-    @property
-    def dot_temperature(self) -> FloatArray:
-        """(..., spin, 4) temperatures of the dot's steps [E0/k_B]."""
-        t = np.repeat(self.temperature[..., np.newaxis, :], 2, axis=-1)
-        return np.broadcast_to(t, self.dot_position.shape)
 
     def sample(self, energy: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Sample the distributions F = tanh((eps - position)/2T) on an energy grid (for plots).

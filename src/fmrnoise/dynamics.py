@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .llg import DampingLaw, damping, torque
+from .llg import DampingLaw, damping, principal_lag, torque
 from .model import FloatArray, Model
 
 AttractorKind = Literal["fixed_point", "limit_cycle", "transient"]
@@ -201,6 +201,6 @@ def _trajectory(t: FloatArray, m: FloatArray, omega_d: float, status: int,
     theta = np.arctan2(np.hypot(m[:, 0], m[:, 1]), m[:, 2])
     phi = np.unwrap(np.arctan2(m[:, 1], m[:, 0]))
     psi = np.arctan2(m_rot[:, 1], m_rot[:, 0])
-    psi = np.where(psi <= -np.pi, psi + 2 * np.pi, psi) + 0.0
+    psi = principal_lag(psi)
     return Trajectory(t=t, m=m, theta=theta, psi=psi, phi=phi, m_rot=m_rot, status=int(status),
                       message=str(message))

@@ -37,6 +37,12 @@ def torque(model: Model, theta: ArrayLike, law: DampingLaw | None = None) -> Flo
     return acting_spin_torque(model, theta)
 
 
+def principal_lag(psi: ArrayLike) -> FloatArray:
+    """The lag psi in (-pi, pi] (``np.arctan2`` also gives -pi), without -0.0 [rad]."""
+    psi = np.asarray(psi)
+    return np.where(psi <= -np.pi, psi + 2 * np.pi, psi) + 0.0
+
+
 def kappa(model: Model, theta: ArrayLike, law: DampingLaw | None = None) -> FloatArray:
     """kappa(theta) = alpha(theta) omega_d - I_s(theta)/S [E0]; accepts complex ``theta``."""
     return kappa_of(model, damping(model, theta, law), torque(model, theta, law))

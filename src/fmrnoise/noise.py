@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .distribution import Steps, half_angles, steps
-from .kernels import excess_kernel, kernel, mixed_kernel, quadrature_kernel
+from .kernels import excess_kernel, mixed_kernel, quadrature_kernel
 from .model import FloatArray, Model
 from .transport import conductances
 
@@ -63,20 +63,21 @@ class Noise:
     quadrature_error: FloatArray | None = None
 
 
-def pair_kernels(dist: Steps, quadrature: bool = False) -> tuple[FloatArray, FloatArray]:
-    """Kernels between all steps of the dot distribution, and their error estimates.
+def pair_kernels(dist: Steps) -> tuple[FloatArray, FloatArray]:
+    """Kernels between all steps of the dot distribution by quadrature, and their errors.
+
+    Every kernel is computed by :func:`fmrnoise.kernels.quadrature_kernel` (the closed forms
+    are evaluated blockwise by :func:`noise`, without this matrix).
 
     Parameters
     ----------
     dist : step lists of one precession state.
-    quadrature : compute every kernel by quadrature (:func:`fmrnoise.kernels.quadrature_kernel`)
-        instead of closed forms where they exist.
 
     Returns
     -------
     kernels : (..., spin, 4, 4) K(a_i - a_j; T_i, T_j) over the dot steps (l same, l opposite,
         r same, r opposite) [E0]; symmetric.
-    errors : (..., spin, 4, 4) absolute error estimates [E0] (0 for closed forms).
+    errors : (..., spin, 4, 4) absolute error estimates [E0].
     """
     pos = dist.position  # (..., spin, lead, step)
     temp = dist.temperature[..., np.newaxis, :, np.newaxis, np.newaxis]  # (..., 1, lead, 1, 1)
@@ -85,14 +86,9 @@ def pair_kernels(dist: Steps, quadrature: bool = False) -> tuple[FloatArray, Flo
     x_ll = pos_l[..., :, np.newaxis] - pos_l[..., np.newaxis, :]
     x_rr = pos_r[..., :, np.newaxis] - pos_r[..., np.newaxis, :]
     x_lr = pos_l[..., :, np.newaxis] - pos_r[..., np.newaxis, :]
-    if quadrature:
-        k_ll, e_ll = quadrature_kernel(x_ll, t_l, t_l)
-        k_rr, e_rr = quadrature_kernel(x_rr, t_r, t_r)
-        k_lr, e_lr = quadrature_kernel(x_lr, t_l, t_r)
-    else:
-        k_ll, k_rr = kernel(x_ll, t_l), kernel(x_rr, t_r)
-        e_ll = e_rr = np.zeros_like(k_ll)
-        k_lr, e_lr = mixed_kernel(x_lr, t_l, t_r, return_error=True)
+    k_ll, e_ll = quadrature_kernel(x_ll, t_l, t_l)
+    k_rr, e_rr = quadrature_kernel(x_rr, t_r, t_r)
+    k_lr, e_lr = quadrature_kernel(x_lr, t_l, t_r)
 
     def assemble(ll: FloatArray, rr: FloatArray, lr: FloatArray) -> FloatArray:
         ll, rr, lr = np.broadcast_arrays(ll, rr, lr)
@@ -323,7 +319,7 @@ def _quadrature_noise(model: Model, theta: FloatArray, phidot: FloatArray,
     p_l = np.concatenate([weight[..., 0, :], zeros], axis=-1)  # on the 4 dot steps
     p_r = np.concatenate([zeros, weight[..., 1, :]], axis=-1)
     p_d = dist.dot_weight
-    k, err = pair_kernels(dist, quadrature=True)
+    k, err = pair_kernels(dist)
     # S = sum_sigma P p_d^T K q, q = p_l + m (p_r - p_l), m = G_l lambda_r / G_r in [0, 1]
     m = (g_l * lam_r / g_r)[..., np.newaxis]
     q = p_l + m * (p_r - p_l)

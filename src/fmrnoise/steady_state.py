@@ -28,6 +28,7 @@ from .llg import (
     kappa,
     kappa_derivative,
     kappa_of,
+    principal_lag,
     residual_of,
     torque,
 )
@@ -230,7 +231,7 @@ def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray
         for slot, sign in enumerate((1.0, -1.0)[:slots]):
             theta = np.arctan2(1.0, sign * x)
             psi = np.arctan2(-kap, sign * w)
-            psi = np.where(psi <= -np.pi, psi + 2 * np.pi, psi) + 0.0  # (-pi, pi], no -0.0
+            psi = principal_lag(psi)
             residual = residual_of(b, omega, kap, theta, psi)
             stability = _classify(sign * trace, det, scale)
             out["theta"][block, slot] = theta
@@ -263,30 +264,21 @@ def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray
 
 
 def _constant_kappa_candidates(flat: Model) -> tuple[FloatArray, FloatArray]:
-    """(N, 2) x = cot(theta) and psi of the states for constant kappa = alpha0 omega_d.
+    """(N, 2) x = cot(theta) and psi of the special points for constant kappa = alpha0 omega_d.
 
-    Missing states are NaN in ``x``. Poles are x = +-inf, the equator x = 0.
+    The special points are those :func:`_constant_kappa_states` does not evaluate directly:
+    the poles (Omega = 0, x = +-inf) and the exact-resonance equator pairs (x = 0). Missing
+    states are NaN in ``x``.
     """
     b = flat.B0 + flat.omega_d
     omega = flat.Omega
     kap = np.broadcast_to(kappa(flat, 0.0), b.shape)
-    n = b.size
-    x = np.full((n, 2), np.nan)
-    psi = np.full((n, 2), np.nan)
-
+    x = np.full((b.size, 2), np.nan)
+    psi = np.full((b.size, 2), np.nan)
     pole = omega <= OMEGA_FLOOR * (np.abs(b) + np.abs(kap))
-    equator = ~pole & (b == 0) & (omega >= np.abs(kap))
-    general = ~pole & ~equator
     x[pole] = (np.inf, -np.inf)
     psi[pole] = 0.0
-
-    x_eq, psi_eq = _equator_states(kap[equator], omega[equator])
-    x[equator], psi[equator] = x_eq, psi_eq
-
-    xr = _positive_root(b[general], kap[general], omega[general])
-    x_gen = np.stack([xr, -xr], axis=-1)
-    x[general] = x_gen
-    psi[general] = _regular_psi(b[general, np.newaxis], kap[general, np.newaxis], x_gen)
+    x[~pole], psi[~pole] = _equator_states(kap[~pole], omega[~pole])
     return x, psi
 
 
@@ -568,7 +560,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     if x.shape[-1] < max_states:
         pad = ((0, 0), (0, max_states - x.shape[-1]))
         x, psi = np.pad(x, pad, constant_values=np.nan), np.pad(psi, pad, constant_values=np.nan)
-    psi = np.where(psi <= -np.pi, psi + 2 * np.pi, psi) + 0.0  # (-pi, pi], no -0.0
+    psi = principal_lag(psi)
     filled = ~np.isnan(x)
     n_found = np.sum(filled, axis=-1)
     keys = (np.where(filled, psi, np.inf), np.where(filled, np.arctan2(1.0, x), np.inf))
