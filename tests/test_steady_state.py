@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize_scalar
 
-from fmrnoise.llg import stationarity_residual
+from fmrnoise.llg import rotating_frame_rhs, stationarity_residual
 from fmrnoise.model import Model
 from fmrnoise.steady_state import (
     EMPTY,
@@ -115,6 +115,49 @@ def test_r7_self_consistent_magnetic_lead():
     assert_allclose(s.alpha[0], 0.0564827023057191248, rtol=RTOL)
     assert_allclose(s.spin_current[0], 0.0238110051580388187, rtol=RTOL)
     assert_allclose(s.stable_theta, 0.3541371681005070106, rtol=RTOL)
+
+
+def _numerical_jacobian(model: Model, theta: float, psi: float, law, h: float = 1e-6):
+    """Central differences of llg.rotating_frame_rhs in (theta, psi) at a state."""
+    columns = []
+    for d_theta, d_psi in ((h, 0.0), (0.0, h)):
+        plus = rotating_frame_rhs(model, theta + d_theta, psi + d_psi, law)
+        minus = rotating_frame_rhs(model, theta - d_theta, psi - d_psi, law)
+        columns.append([(p - m) / (2 * h) for p, m in zip(plus, minus, strict=True)])
+    return np.array(columns).T  # rows: theta-dot, psi-dot
+
+
+MAGNETIC_WINDOW = Model(  # the phase_diagram_magnetic study of config/config.yaml, coarser
+    lead_damping=True, total_spin=20.0, alpha0=0.02, mu_l=-3.6, gamma_l_up=0.9,
+    gamma_l_down=0.1, gamma_r_up=0.6, gamma_r_down=0.6,
+    omega_d=np.linspace(-1.15, -0.9, 26)[:, np.newaxis], Omega=np.array([0.02, 0.05, 0.08]))
+
+
+@pytest.mark.parametrize(("model", "law", "n_states"), [
+    (R7_MODEL.replace(omega_d=np.linspace(-1.2, -0.8, 9)), None, 18),
+    (MAGNETIC_WINDOW, None, 156),
+    (Model(Omega=0.2, omega_d=-1.012), r6_law(0.3, 0.001), 2),
+    (Model(Omega=0.1964, omega_d=-1.012), r6_law(0.3081, 0.001291), 4),
+], ids=["r7_lead_damping", "magnetic_window", "r6a", "r6b"])
+def test_trace_and_det_equal_the_numerical_jacobian_of_the_equations_of_motion(model, law,
+                                                                               n_states):
+    """Second, independent way to tr J and det J (physics.md §3): differentiate the exact
+    rotating-frame equations of motion numerically at every state found."""
+    states = steady_states(model, damping_law=law)
+    checked = 0
+    for index in np.ndindex(states.theta.shape[:-1]):
+        point = model.map_arrays(lambda a, index=index: np.broadcast_to(
+            a, states.theta.shape[:-1])[index])
+        for slot in np.flatnonzero(states.stability[index] != EMPTY):
+            theta, psi = states.theta[index][slot], states.psi[index][slot]
+            jac = _numerical_jacobian(point, theta, psi, law)
+            scale = np.abs(point.B0 + point.omega_d) + np.abs(point.alpha0) + point.Omega
+            assert_allclose(np.trace(jac), states.trace[index][slot], rtol=0,
+                            atol=1e-7 * scale)
+            assert_allclose(np.linalg.det(jac), states.det[index][slot], rtol=0,
+                            atol=1e-7 * scale**2)
+            checked += 1
+    assert checked == n_states
 
 
 @pytest.mark.parametrize(("omega_d", "omega", "theta"), [
