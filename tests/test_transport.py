@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from fmrnoise import Model, dot_voltage, steps
+from fmrnoise import Model, dot_voltage, noise, steps
 from fmrnoise.transport import lead_gilbert_damping, spin_torque
 
 MAGNETIC = {"gamma_l_up": 0.9, "gamma_l_down": 0.3, "gamma_r_up": 0.6, "gamma_r_down": 0.6}
@@ -48,6 +48,21 @@ def test_self_consistent_magnetic_lead_r7():
     assert result.spin_current == pytest.approx(0.0238110051580388187, rel=1e-10)
     assert spin_torque(R7, R7_THETA) == pytest.approx(0.0238110051580388187, rel=1e-10)
     assert lead_gilbert_damping(R7, R7_THETA) == pytest.approx(0.0564827023057191248, rel=1e-10)
+    # charge-neutral V_d = sum_sigma rho^sigma V_d^sigma / sum_sigma rho^sigma (physics.md §5)
+    assert result.V_d == pytest.approx((1.5 * 0.131171504409841 + 0.5 * 0.0890054179966261) / 2,
+                                       rel=1e-10)
+
+
+@pytest.mark.parametrize("theta", [0.0, R7_THETA, 1.1, np.pi / 2, 2.6, np.pi])
+@pytest.mark.parametrize("phidot", [-1.0, 0.3])
+def test_noise_conductance_is_the_linear_response_of_the_series_current(theta, phidot):
+    """G(theta) of the noise (S_eq = 4 G T) a second way: dI/dV of the current through the
+    dot, I = sum_sigma G_l G_r / G_Sigma (<l> - <r>), which is linear in the bias."""
+    delta = 1e-3
+    currents = [dot_voltage(R7.replace(mu_l=0.2 + d), theta, phidot).current
+                for d in (delta, -delta)]
+    slope = (currents[0] - currents[1]) / (2 * delta)
+    assert noise(R7, theta, phidot).conductance == pytest.approx(slope, rel=1e-9)
 
 
 def test_normal_leads_give_constant_lead_damping_and_no_torque():
