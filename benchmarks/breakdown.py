@@ -24,10 +24,11 @@ import yaml
 
 from fmrnoise import cache, runner, stages, store
 from fmrnoise.config import validate
+from fmrnoise.contract import STAGES
 from fmrnoise.plan import stage_spec
 
 from . import machine
-from .pipeline import REPO, STAGES, STUDY, study_config
+from .pipeline import REPO, STUDY, study_config
 
 TIMES: dict[str, float] = collections.defaultdict(float)
 

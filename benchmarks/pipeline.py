@@ -33,10 +33,11 @@ from pathlib import Path
 
 import yaml
 
+from fmrnoise.contract import STAGES
+
 REPO = Path(__file__).resolve().parents[1]
 LARGE = REPO / "config" / "phase_diagram_large.yaml"
 STUDY = "phase_diagram_large"
-STAGES = ("steady_state", "distribution", "dot_voltage", "noise")
 
 #: Runs a command and prints, as JSON, its wall time, the time the kernel then takes to write
 #: its data to disk (``sync``) and the peak RSS of its process tree. A ``sync`` before the

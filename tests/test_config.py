@@ -476,7 +476,7 @@ def mutate_model_type(draw, config):
 
 
 def mutate_model_range(draw, config):
-    key = draw(st.sampled_from([k for k in NUMERIC_PARAMETERS]))
+    key = draw(st.sampled_from(NUMERIC_PARAMETERS))
     if key in POSITIVE:
         bad = draw(st.floats(max_value=0.0) | st.integers(max_value=0))
     elif key in NON_NEGATIVE:

@@ -124,8 +124,8 @@ def assert_stores_identical(path: Path, reference: Path) -> None:
     xr.testing.assert_identical(xr.open_zarr(path).load(), xr.open_zarr(reference).load())
 
 
-def cache_entries(cache_dir: Path, stage: str = STAGE) -> list[Path]:
-    return ChunkCache(cache_dir).entries(stage)
+def cache_entries(cache_dir: Path) -> list[Path]:
+    return ChunkCache(cache_dir).entries(STAGE)
 
 
 def leftovers(workdir: Path) -> list[Path]:
@@ -444,7 +444,7 @@ def test_damaged_entries_are_reported_in_the_stage_log_also_from_a_dask_cluster(
     cache_dir, spec = tmp_path / "cache", _small_spec()
     runner.run_stage(spec, tmp_path / "first.zarr", cache_dir, threads=1)
     sound = shutil.copytree(tmp_path / "first.zarr", tmp_path / "sound.zarr")  # not linked
-    entry = ChunkCache(cache_dir).entries(STAGE)[1]
+    entry = cache_entries(cache_dir)[1]
     _flip_a_bit(entry / "theta")
     with (LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
           caplog.at_level(logging.WARNING, logger="fmrnoise.runner")):
@@ -461,7 +461,7 @@ def test_temporary_entries_of_killed_runs_are_removed_once_old(tmp_path, caplog)
     stage removes it once a day old, and leaves a young one (a run may be saving it now)."""
     cache_dir, spec = tmp_path / "cache", _small_spec()
     runner.run_stage(spec, tmp_path / "first.zarr", cache_dir, threads=1)
-    entry = ChunkCache(cache_dir).entries(STAGE)[0]
+    entry = cache_entries(cache_dir)[0]
     old, young = (Path(shutil.copytree(entry, entry.with_name(f".{entry.name}.{tag}.tmp")))
                   for tag in ("old", "young"))
     day_and_a_second_ago = time.time() - 86401

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import xarray as xr
 from workflow_helpers import (
-    STORES,
     chunk_counts,
     copy_workflow,
     planned_jobs,
@@ -22,6 +21,7 @@ from workflow_helpers import (
 )
 
 from fmrnoise import Model
+from fmrnoise.contract import EXTRA_DIMS, STAGES
 from fmrnoise.noise import noise
 from fmrnoise.steady_state import steady_states
 from fmrnoise.transport import dot_voltage
@@ -116,9 +116,9 @@ def test_store_values_equal_the_library(pipeline):
 def test_stores_follow_the_data_contract(pipeline):
     dims = {"steady_state": ("omega_d", "Omega"), "distribution": ("omega_d", "Omega"),
             "dot_voltage": ("omega_d", "Omega"), "noise": ("omega_d", "Omega", "T")}
-    for stage in STORES:
+    for stage in STAGES:
         ds = xr.open_zarr(pipeline.workdir / "results" / "r3" / f"{stage}.zarr")
-        axes = tuple(d for d in ds.dims if d not in ("branch", "spin", "lead", "step"))
+        axes = tuple(d for d in ds.dims if d not in EXTRA_DIMS)
         assert axes == dims[stage], stage
         for axis in axes:
             assert ds[axis].attrs["units"] and ds[axis].attrs["long_name"]
@@ -163,7 +163,7 @@ def test_temperature_change_reruns_only_noise(pipeline):
 def test_drive_change_reruns_every_stage_of_the_study(pipeline):
     def edit(config):
         config["studies"]["r7"]["model"]["Omega"] = 0.03
-    assert _changed(pipeline, edit) == {stage: 1 for stage in STORES}
+    assert _changed(pipeline, edit) == {stage: 1 for stage in STAGES}
 
 
 def test_figure_setting_reruns_only_the_figure(pipeline):
@@ -174,7 +174,7 @@ def test_figure_setting_reruns_only_the_figure(pipeline):
 
 @pytest.mark.parametrize(("module", "expected"), [
     ("noise.py", {"noise": 2, "figure_fmr_line": 1}),
-    ("steady_state.py", {**{stage: 2 for stage in STORES}, "figure_fmr_line": 1}),
+    ("steady_state.py", {**{stage: 2 for stage in STAGES}, "figure_fmr_line": 1}),
 ])
 def test_source_edit_reruns_the_stages_that_execute_it(pipeline, module, expected):
     path = pipeline.snakefile.parent / "src" / "fmrnoise" / module
@@ -193,14 +193,14 @@ def test_growing_an_axis_reuses_the_existing_chunks(tmp_path):
                       "T": {"values": [0.1]}}, "chunks": {"omega_d": 4}}
     config = write_config(tmp_path / "grow.yaml", {"studies": {"grow": study}})
     snakemake(tmp_path, *targets("grow"), "--configfile", str(config))
-    before = {stage: open_store(tmp_path, "grow", stage) for stage in STORES}
+    before = {stage: open_store(tmp_path, "grow", stage) for stage in STAGES}
     logs = tmp_path / "results" / "logs" / "grow"
     assert chunk_counts(logs / "noise.log") == (2, 0)
 
     study["axes"]["omega_d"]["num"] = 12
     write_config(config, {"studies": {"grow": study}})
     snakemake(tmp_path, *targets("grow"), "--configfile", str(config))
-    for stage in STORES:
+    for stage in STAGES:
         assert chunk_counts(logs / f"{stage}.log") == (1, 2), stage
         after = open_store(tmp_path, "grow", stage).isel(omega_d=slice(0, 8))
         xr.testing.assert_identical(after.drop_attrs(), before[stage].drop_attrs())
@@ -215,7 +215,7 @@ def test_dask_cluster_gives_identical_stores(pipeline, tmp_path):
         path = write_config(tmp_path / "cluster.yaml", config)
         snakemake(tmp_path, *targets("r3", "r7"), "--configfile", str(path))
     for study in ("r3", "r7"):
-        for stage in STORES:
+        for stage in STAGES:
             xr.testing.assert_identical(open_store(tmp_path, study, stage),
                                         open_store(pipeline.workdir, study, stage))
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from fmrnoise.contract import STAGES
+
 REPO = Path(__file__).resolve().parents[1]
-STORES = ("steady_state", "distribution", "dot_voltage", "noise")
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -63,7 +64,7 @@ def start_snakemake(workdir: Path, *args: str, output: Path,
 
 
 def targets(*studies: str) -> list[str]:
-    return [f"results/{study}/{stage}.zarr" for study in studies for stage in STORES]
+    return [f"results/{study}/{stage}.zarr" for study in studies for stage in STAGES]
 
 
 def planned_jobs(workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile") -> dict:

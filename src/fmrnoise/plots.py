@@ -27,16 +27,14 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from .contract import EXTRA_DIMS
 from .distribution import fermi_step
 
 #: Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 GREY = "0.45"
-#: Stability codes and the status flag of the steady-state store (design.md §3).
+#: Stability code of a stable state in the steady-state store (design.md §3).
 STABLE = 0
-NO_STABLE_STATE = 1
-#: Dimensions of the stores that are not grid axes.
-EXTRA_DIMS = ("branch", "spin", "lead", "step")
 #: h·1 GHz / k_B in mK, and h·1 GHz in µeV (so µV for a potential, e = 1).
 MK_PER_GHZ = 47.99243073366221
 UEV_PER_GHZ = 4.135667696923859
@@ -589,7 +587,7 @@ def phase_diagram_magnetic(steady_state: xr.Dataset, dot_voltage: xr.Dataset,
     """
     steady = select(steady_state, ("omega_d", "Omega"), settings)
     volt = select(dot_voltage, ("omega_d", "Omega"), settings)
-    n_stable = _map(steady.n_stable.where((steady.status & NO_STABLE_STATE) == 0, 0))
+    n_stable = _map(steady.n_stable)
     current = _map(stable_branch(steady, volt.current))
     figure = Figure(figsize=(7.6, 3.3), layout="constrained")
     left, right = figure.subplots(1, 2, sharey=True)

@@ -54,7 +54,7 @@ def all_figures():
 report: "../report/workflow.rst"
 
 
-for _name, (_title, _stores) in FIGURES.items():
+for _name, (_title, _) in FIGURES.items():
     if _name not in VALID["figures"]:
         continue
 
