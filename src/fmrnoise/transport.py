@@ -71,9 +71,9 @@ def lead_currents(model: Model, theta: ArrayLike, phidot: ArrayLike,
 
     I_x->d = sum_sigma G_x^sigma (mu_x - V_d^sigma) - g_s,x sin^2(theta) phidot.
     """
-    mu = model.mu[..., np.newaxis, :]  # (..., 1, lead)
-    drive = (G[..., 0, :] * (mu[..., 0, :] - V_d_spin[..., 0, np.newaxis])
-             + G[..., 1, :] * (mu[..., 0, :] - V_d_spin[..., 1, np.newaxis]))
+    mu = model.mu  # (..., lead)
+    drive = (G[..., 0, :] * (mu - V_d_spin[..., 0, np.newaxis])
+             + G[..., 1, :] * (mu - V_d_spin[..., 1, np.newaxis]))
     pump = pumping_conductance(model) * (np.sin(theta) ** 2 * np.asarray(phidot))[..., np.newaxis]
     return drive - pump
 
