@@ -1,8 +1,8 @@
 """Where a stage's time goes: physics, cache reads and writes, Zarr writes (a diagnostic).
 
 ``python -m benchmarks.breakdown [N]`` (and ``python -m benchmarks --only breakdown``) runs the
-four stages of the large phase diagram
-(N x N x 2 points, default 2048) in-process with ``fmrnoise.runner.run_stage`` on one thread,
+four stages of the large phase diagram (N x N x 2 points, default 2048) in-process with
+``fmrnoise.pipeline.runner.run_stage`` on one thread,
 first cold, then after growing omega_d by 10 % (the cache reused), and sums the wall time
 spent in the stage's chunk function (the physics), in ``runner.compute_chunk`` (physics plus
 assembling the chunk), in ``ChunkCache.lookup`` / ``ChunkCache.save`` and in
@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 
 from fmrnoise import cache, runner, stages, store
-from fmrnoise.config import validate
-from fmrnoise.contract import STAGES
-from fmrnoise.plan import stage_spec
+from fmrnoise.pipeline.config import validate
+from fmrnoise.pipeline.contract import STAGES
+from fmrnoise.pipeline.plan import stage_spec
 
 from . import machine
 from .pipeline import REPO, STUDY, study_config
@@ -124,7 +124,7 @@ def in_process_linearity(small: int, large: int, scratch: Path | None = None,
 
 
 NOTE = ("Stage split (benchmarks/breakdown.py, in-process runner.run_stage on one thread): "
-        "physics = the chunk function of fmrnoise.stages; compute_chunk adds building the "
+        "physics = the chunk function of fmrnoise.pipeline.stages; compute_chunk adds building the "
         "chunk's model and its final copies; cache.lookup/save and store.write_chunk are the "
         "chunk cache (verified, hard-linked encoded chunks) and the Zarr writes. The rest of a "
         "stage's wall time is store creation, finalization and Dask.")

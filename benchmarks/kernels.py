@@ -1,10 +1,10 @@
 """Throughput of the physics kernels and of the pipeline's chunk functions; the baseline ratio.
 
 A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` is one
-state (theta, phidot) with its parameters. The stage chunk functions (``fmrnoise.stages``) are
-timed on chunks of the large phase diagram (16 x 2048 points, and x 2 temperatures for the
-noise), as the pipeline calls them: their points are grid points with ``max_states`` = 4 branch
-slots (two filled for constant kappa).
+state (theta, phidot) with its parameters. The stage chunk functions
+(``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram (16 x 2048
+points, and x 2 temperatures for the noise), as the pipeline calls them: their points are grid
+points with ``max_states`` = 4 branch slots (two filled for constant kappa).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from fmrnoise import Model, noise, steady_states
-from fmrnoise.stages import distribution_chunk, dot_voltage_chunk, noise_chunk, steady_state_chunk
+from fmrnoise.pipeline.stages import distribution as distribution_stage
+from fmrnoise.pipeline.stages import dot_voltage as dot_voltage_stage
+from fmrnoise.pipeline.stages import noise as noise_stage
+from fmrnoise.pipeline.stages import steady_state as steady_state_stage
 
 from . import baseline
 from .timing import best_of, fmt_rate, threaded_wall
@@ -182,7 +185,7 @@ def _chunk_inputs():
     omega = 0.00146484375 * np.arange(2048)
     grid_w, grid_o = np.meshgrid(omega_d, omega, indexing="ij")
     model = Model(omega_d=grid_w, Omega=grid_o)
-    upstream = steady_state_chunk(model, {})
+    upstream = steady_state_stage.compute(model, {}, 4, {})
     model_t = Model(omega_d=grid_w[..., np.newaxis], Omega=grid_o[..., np.newaxis],
                     T=np.array([0.02, 0.1]))
     theta_t = np.broadcast_to(upstream["theta"][:, :, np.newaxis], (16, 2048, 2, 4))
@@ -192,11 +195,13 @@ def _chunk_inputs():
 def stage_table(repeat: int, chunks_2core: int = 8) -> list[str]:
     """Markdown rows: chunk functions, points/s on 1 core and on 2 (thread pool over chunks)."""
     model, upstream, model_t, upstream_t = _chunk_inputs()
-    stages = [("steady_state", lambda: steady_state_chunk(model, {}), model.omega_d.size),
-              ("distribution", lambda: distribution_chunk(model, upstream), model.omega_d.size),
-              ("dot_voltage", lambda: dot_voltage_chunk(model, upstream), model.omega_d.size),
-              ("noise", lambda: noise_chunk(model_t, upstream_t), model_t.omega_d.size * 2)]
-    rows = ["| stage (`fmrnoise.stages`) | points per chunk | points/s, 1 core (CPU time) "
+    n = model.omega_d.size
+    stages = [("steady_state", lambda: steady_state_stage.compute(model, {}, 4, {}), n),
+              ("distribution", lambda: distribution_stage.compute(model, upstream, 4, {}), n),
+              ("dot_voltage", lambda: dot_voltage_stage.compute(model, upstream, 4, {}), n),
+              ("noise", lambda: noise_stage.compute(model_t, upstream_t, 4, {}),
+               model_t.omega_d.size * 2)]
+    rows = ["| stage (`fmrnoise.pipeline.stages`) | points per chunk | points/s, 1 core (CPU time) "
             "| points/s, 1 thread (wall) | points/s, 2 threads (wall) "
             "| 2 threads (wall) / 1 core (CPU) |",
             "|---|---:|---:|---:|---:|---:|"]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from fmrnoise.contract import STAGES
+from fmrnoise.pipeline.contract import STAGES
 
 REPO = Path(__file__).resolve().parents[1]
 LARGE = REPO / "config" / "phase_diagram_large.yaml"

@@ -12,12 +12,12 @@ The physics (physics.md) as vectorized NumPy functions over parameter grids:
 
 from importlib.metadata import version as _version
 
-from .distribution import Steps, steps
-from .kernels import kernel, mixed_kernel
-from .model import Model
-from .noise import Noise, noise
-from .steady_state import SteadyStates, steady_states
-from .transport import DotVoltage, dot_voltage
+from .physics.distribution import Steps, steps
+from .physics.kernels import kernel, mixed_kernel
+from .physics.model import Model
+from .physics.noise import Noise, noise
+from .physics.steady_state import SteadyStates, steady_states
+from .physics.transport import DotVoltage, dot_voltage
 
 __version__ = _version("fmrnoise")
 _LAZY = {"Attractor", "Trajectory", "integrate", "settle"}  # dynamics: SciPy's ODE solvers
@@ -26,7 +26,7 @@ _LAZY = {"Attractor", "Trajectory", "integrate", "settle"}  # dynamics: SciPy's 
 def __getattr__(name: str) -> object:
     """Import the time integration on first use (it is not needed by the pipeline's jobs)."""
     if name in _LAZY:
-        from . import dynamics
+        from .physics import dynamics
 
         return getattr(dynamics, name)
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")

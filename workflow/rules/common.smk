@@ -1,11 +1,11 @@
 # Helpers shared by the rule files (no rules here).
 import sys
-from pathlib import Path
 
-from fmrnoise.config import ConfigError, validate
-from fmrnoise.contract import PHYSICS_MODULES, PIPELINE_MODULES, STAGES
-from fmrnoise.logs import OutputError, check_locations
-from fmrnoise.plan import stage_spec
+from fmrnoise.pipeline.config import ConfigError, validate
+from fmrnoise.pipeline.contract import STAGES
+from fmrnoise.pipeline.logs import OutputError, check_locations
+from fmrnoise.pipeline.plan import stage_spec
+from fmrnoise.pipeline.sources import closure, stage_sources
 
 try:
     VALID = validate(config)
@@ -29,17 +29,20 @@ try:
     ])
 except OutputError as err:
     sys.exit(f"Unwritable output location: {err}")
-SRC = Path(workflow.basedir) / "src" / "fmrnoise"
 
 
 wildcard_constraints:
     study="|".join(STUDIES),
 
 
+#: Source files of the machinery that runs every stage (it moves chunks, computes no value).
+RUNNER_SOURCES = closure("fmrnoise.pipeline.runner")
+
+
 def stage_modules(stage):
-    """Source files a stage executes: listed as inputs, so a code edit reruns the stage."""
-    names = sorted(set(PHYSICS_MODULES[stage]) | set(PIPELINE_MODULES))
-    return [str(SRC / f"{name}.py") for name in names]
+    """Source files a stage executes (its own and the runner's): listed as inputs, so a code
+    edit reruns the stage (fmrnoise.pipeline.sources; the chunk keys hash the stage's own)."""
+    return sorted({str(path) for path in (*stage_sources(stage), *RUNNER_SOURCES)})
 
 
 def stage_params(stage):

@@ -1,24 +1,29 @@
 # Figures: one rule per figure, `figure_<name>`. Each reads only the Zarr stores of the study
-# named by its setting `figures.<name>.study` and draws them with `fmrnoise.plots.<name>`; the
-# other `figures.<name>` settings reach the script through `params:`, so changing one reruns
-# only that figure. A scalar directly under `figures:` (e.g. `B0_GHz: 10.0`) is shared by every
+# named by its setting `figures.<name>.study` and draws them with `fmrnoise.plots.<name>.draw`;
+# the other `figures.<name>` settings reach the script through `params:`, so changing one
+# reruns only that figure. A scalar directly under `figures:` (e.g. `B0_GHz: 10.0`) is shared by every
 # figure (a figure's own setting wins). Captions (rendered into `make report`) live in
 # workflow/report/<name>.rst.
 
-#: figure -> (title in the report, stores it reads = the plotting function's parameters)
-FIGURES = {
-    "precession_angle": ("1 Precession angle", ("steady_state",)),
-    "fmr_line": ("2 FMR line in the noise", ("steady_state", "noise")),
-    "temperature_crossover": ("3 Temperature crossover", ("steady_state", "noise")),
-    "drive_power": ("4 Drive power", ("steady_state", "noise")),
-    "dot_distribution": ("5 Dot distribution", ("steady_state", "distribution", "noise")),
-    "phase_diagram": ("6 Phase diagram, normal leads", ("steady_state", "noise")),
-    "phase_diagram_magnetic": ("7 Phase diagram, magnetic lead", ("steady_state", "dot_voltage")),
-    "bias_sweep": ("8 Bias sweep", ("steady_state", "noise")),
-    "thermal_bias": ("9 Thermal bias", ("steady_state", "noise")),
-}
-#: fmrnoise modules a figure executes besides plots.py (edits rerun the figure)
-FIGURE_MODULES = {"dot_distribution": ("distribution",)}
+import importlib
+import inspect
+
+from fmrnoise.pipeline.sources import figure_sources
+
+#: The figures in report order; each drawn by fmrnoise.plots.<name>.draw.
+FIGURES = ("precession_angle", "fmr_line", "temperature_crossover", "drive_power",
+           "dot_distribution", "phase_diagram", "phase_diagram_magnetic", "bias_sweep",
+           "thermal_bias")
+
+
+def figure_module(name):
+    return importlib.import_module(f"fmrnoise.plots.{name}")
+
+
+def figure_stores(name):
+    """The stores a figure reads: the parameters of its draw function (but settings)."""
+    return [p for p in inspect.signature(figure_module(name).draw).parameters if p != "settings"]
+
 
 SHARED_FIGURE_SETTINGS = {key: value for key, value in VALID["figures"].items()
                           if not isinstance(value, dict)}
@@ -41,9 +46,8 @@ def figure_settings(name):
 def figure_inputs(name):
     """The Zarr stores a figure reads, named after the stages, plus the code it executes."""
     study = figure_settings(name)["study"]
-    stores = {stage: store(study, stage) for stage in FIGURES[name][1]}
-    modules = ("plots", *FIGURE_MODULES.get(name, ()))
-    return {**stores, "code": [str(SRC / f"{module}.py") for module in modules]}
+    stores = {stage: store(study, stage) for stage in figure_stores(name)}
+    return {**stores, "code": [str(path) for path in figure_sources(name)]}
 
 
 def all_figures():
@@ -54,9 +58,10 @@ def all_figures():
 report: "../report/workflow.rst"
 
 
-for _name, (_title, _) in FIGURES.items():
+for _index, _name in enumerate(FIGURES):
     if _name not in VALID["figures"]:
         continue
+    _title = f"{_index + 1} {figure_module(_name).TITLE}"
 
     rule:
         name:

@@ -1,7 +1,7 @@
 """Stage steady_state of one study: chunks computed with Dask, cached, written to Zarr."""
 
-from fmrnoise.logs import log_to
-from fmrnoise.runner import run_stage
+from fmrnoise.pipeline.logs import log_to
+from fmrnoise.pipeline.runner import run_stage
 
 log_to(snakemake.log[0])
 run_stage(

@@ -1,0 +1,644 @@
+"""Stationary precession states of the driven magnet and their stability (physics.md §3).
+
+In the frame rotating with the drive a stationary state (theta, psi) satisfies
+Omega sin(psi) = -kappa sin(theta) and Omega cos(theta) cos(psi) = b sin(theta), with
+b = B0 + omega_d and kappa(theta) = alpha(theta) omega_d - I_s(theta)/S. In the variable
+x = cot(theta) (x > 0: upper hemisphere, x = 0: equator, x = +-inf: poles) the states are the
+roots of
+
+    h(x) = (b/x)^2 + kappa(theta(x))^2 / (1 + x^2) - Omega^2,
+
+which resolves the states near the poles and near the equator to full relative precision. A
+constant kappa gives a quadratic in x^2 (closed form); a theta-dependent kappa (lead-induced damping
+and torque, or a user-supplied damping law) is bracketed on a grid and refined with
+``scipy.optimize.elementwise.find_root``. Everything is vectorized over the grid of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import IntEnum, IntFlag
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .llg import (
+    DampingLaw,
+    LeadKappa,
+    damping,
+    kappa,
+    kappa_derivative,
+    kappa_of,
+    principal_lag,
+    residual_of,
+    torque,
+)
+from .model import FloatArray, Model
+
+Int8Array = NDArray[np.int8]
+
+
+
+class Stability(IntEnum):
+    """Stability code of a branch slot (stored as int8; CF ``flag_values``)."""
+
+    EMPTY = -1  #: no state in the slot
+    STABLE = 0  #: det J > 0, tr J < 0
+    UNSTABLE = 1  #: det J > 0, tr J > 0
+    SADDLE = 2  #: det J < 0
+    MARGINAL = 3  #: |det J| or |tr J| at round-off level (MARGINAL_TOLERANCE)
+
+
+class Status(IntFlag):
+    """Status bit flags of a grid point (stored as int8; CF ``flag_masks``)."""
+
+    NO_STABLE_STATE = 1  #: no stable fixed point: the attractor is a limit cycle
+    TRUNCATED_STATES = 2  #: more states than branch slots; the lowest-theta ones are kept
+    RESIDUAL_ABOVE_TOLERANCE = 4  #: a state's stationarity residual exceeds RESIDUAL_TOLERANCE
+
+
+EMPTY, STABLE, UNSTABLE, SADDLE, MARGINAL = Stability
+NO_STABLE_STATE, TRUNCATED_STATES, RESIDUAL_ABOVE_TOLERANCE = Status
+
+#: A found state whose stationarity residual (dimensionless, see
+#: ``llg.stationarity_residual``) exceeds this sets RESIDUAL_ABOVE_TOLERANCE.
+RESIDUAL_TOLERANCE = 1e-8
+#: Relative tolerance of the marginal classification: |det| <= tol s^2, or det > 0 and
+#: |tr| <= tol s, with s = |b| + |kappa| + Omega.
+MARGINAL_TOLERANCE = 1e-12
+
+#: A drive Omega <= OMEGA_FLOOR (|b| + |kappa|) is treated as Omega = 0 (states at the poles,
+#: exact to a residual of Omega/s); it keeps x = cot(theta) ~ s/Omega finite.
+OMEGA_FLOOR = 1e-150
+#: The bracketing solver treats |b| <= B_FLOOR (Omega + |kappa|) as exact resonance b = 0 (the
+#: near-equator roots |x| ~ |b|/Omega would leave the floating-point range).
+B_FLOOR = 1e-280
+
+#: Bracketing grid of the theta-dependent solver, per hemisphere and sorted by construction:
+#: N_LOG_NODES nodes logarithmic in |x| from x_min (<= 1e-14, below the near-resonance roots)
+#: up to the smallest |x| of the theta grid, N_THETA_NODES/2 nodes uniform in theta, and
+#: N_LOG_NODES nodes logarithmic in |x| from the largest |x| of the theta grid up to x_max
+#: (beyond the near-pole roots). The theta grid is finer than the log grids where they would
+#: overlap, so merging them would add nothing.
+N_THETA_NODES = 256
+N_LOG_NODES = 24
+#: Points x nodes evaluated at once by the bracketing solver (the work arrays stay in cache).
+BLOCK_SIZE = 2**16
+#: Points per block of the constant-kappa closed form (its work arrays stay in the CPU cache).
+CLOSED_FORM_BLOCK = 8192
+
+
+@dataclass(frozen=True)
+class SteadyStates:
+    """Stationary states of every grid point, in branch slots ordered by ascending theta.
+
+    Arrays have shape ``(*grid, max_states)`` unless noted; empty slots hold NaN (stability -1).
+    Ties in theta (the equator pair at b = 0) are ordered by ascending psi.
+
+    Attributes
+    ----------
+    theta : polar angle of m [rad].
+    psi : lag of m behind the in-plane drive field, in (-pi, pi] [rad]; 0 at the poles.
+    trace : trace of the rotating-frame Jacobian [E0].
+    det : determinant of the rotating-frame Jacobian [E0^2].
+    alpha : Gilbert damping alpha(theta) acting on the magnet [dimensionless].
+    spin_current : spin-transfer torque current I_s(theta) acting on the magnet [E0]; 0 unless
+        ``lead_damping`` (and 0 with a user-supplied damping law).
+    residual : stationarity residual of the state (``llg.stationarity_residual``; with
+        ``lead_damping`` kappa from its closed form :class:`fmrnoise.physics.llg.LeadKappa`)
+        [dimensionless].
+    stability : int8 code: -1 empty, 0 stable, 1 unstable, 2 saddle, 3 marginal.
+    n_states : ``(*grid)`` int8, number of filled slots.
+    n_stable : ``(*grid)`` int8, number of slots with stability 0.
+    status : ``(*grid)`` int8 bit flags: 1 no stable state, 2 more states than slots (the
+        first ``max_states`` by theta are kept), 4 a residual above ``RESIDUAL_TOLERANCE``.
+    """
+
+    theta: FloatArray
+    psi: FloatArray
+    trace: FloatArray
+    det: FloatArray
+    alpha: FloatArray
+    spin_current: FloatArray
+    residual: FloatArray
+    stability: Int8Array
+    n_states: Int8Array
+    n_stable: Int8Array
+    status: Int8Array
+
+    @property
+    def stable_slot(self) -> NDArray[np.intp]:
+        """``(*grid)`` index of the lowest-theta stable slot, -1 where there is none."""
+        stable = self.stability == STABLE
+        return np.where(np.any(stable, axis=-1), np.argmax(stable, axis=-1), -1)
+
+    def _stable(self, values: FloatArray) -> FloatArray:
+        slot = self.stable_slot
+        picked = np.take_along_axis(values, np.maximum(slot, 0)[..., np.newaxis], axis=-1)
+        return np.where(slot >= 0, picked[..., 0], np.nan)
+
+    @property
+    def stable_theta(self) -> FloatArray:
+        """``(*grid)`` theta of the lowest-theta stable state, NaN where none [rad]."""
+        return self._stable(self.theta)
+
+    @property
+    def stable_psi(self) -> FloatArray:
+        """``(*grid)`` psi of the lowest-theta stable state, NaN where none [rad]."""
+        return self._stable(self.psi)
+
+
+def steady_states(model: Model, max_states: int = 4,
+                  damping_law: DampingLaw | None = None) -> SteadyStates:
+    """Stationary precession states, their Jacobians and stability, at every grid point.
+
+    Parameters
+    ----------
+    model : model parameters; the grid is the broadcast shape of all its array fields.
+    max_states : number of branch slots.
+    damping_law : optional vectorized damping law alpha(theta) [dimensionless] that replaces
+        the model's (then I_s = 0, physics.md R6). It must accept complex theta (complex-step
+        derivative).
+
+    Returns
+    -------
+    SteadyStates
+        Arrays of shape ``(*grid, max_states)`` (per slot) or ``(*grid)`` (per point).
+
+    Notes
+    -----
+    Constant kappa (no ``lead_damping``, no ``damping_law``): closed form, exactly two states
+    (one at b = 0, Omega = |kappa|), evaluated in blocks of ``CLOSED_FORM_BLOCK`` points.
+    Otherwise the roots of h are bracketed, per hemisphere, on ``N_THETA_NODES``/2 nodes uniform
+    in theta, extended by ``N_LOG_NODES`` nodes logarithmic in |x| towards the equator (down to
+    below the near-resonance roots |x| ~ |b|/Omega) and as many towards the pole (beyond the
+    near-pole roots |x| ~ max|kappa|/Omega, the poles' kappa included), then refined to
+    round-off; two roots closer than a grid cell (a state pair about to merge) can be missed.
+    With ``lead_damping``, kappa, alpha and I_s come from their closed form in cos²(theta/2)
+    (:class:`fmrnoise.physics.llg.LeadKappa`, the algebra of physics.md §5), a few operations per
+    node instead of the step lists; ``llg.stationarity_residual`` (the step-list path) checks the
+    states independently, as the dot-voltage stage does. kappa' = d kappa/d theta enters the
+    Jacobian by complex step.
+    """
+    if not 1 <= max_states <= np.iinfo(np.int8).max:
+        raise ValueError(f"max_states: must be in [1, 127], got {max_states!r}")
+    shape = np.broadcast_shapes(*(np.shape(getattr(model, f.name)) for f in fields(model)
+                                  if isinstance(getattr(model, f.name), np.ndarray)))
+    flat = model.map_arrays(lambda a: np.broadcast_to(a, shape).reshape(-1))
+    theta_dependent = model.lead_damping or damping_law is not None
+    if theta_dependent:
+        closed = None
+        if damping_law is None and model.lead_damping:  # coefficients of scalars stay 0-d
+            closed = LeadKappa.from_model(model).map(
+                lambda a: a.reshape(()) if a.size == 1 else np.broadcast_to(a, shape).reshape(-1))
+        x, psi = _bracketed_candidates(flat, damping_law, closed)
+        states = _assemble(flat, damping_law, x, psi, max_states, theta_dependent, closed)
+    else:
+        states = _constant_kappa_states(flat, max_states)
+    return SteadyStates(**{name: value.reshape((*shape, *value.shape[1:]))
+                           for name, value in states.items()})
+
+
+# --- constant kappa: closed form --------------------------------------------------------------
+
+
+def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray]:
+    """Slots of every point for constant kappa = alpha0 omega_d (I_s = 0), blockwise.
+
+    The regular points (Omega > 0 and not the exact-resonance equator pair) have exactly two
+    states, x and -x (x = cot theta > 0 from :func:`_positive_root`), with equal det and
+    opposite traces, already in slot order: they are evaluated here directly, in blocks of
+    ``CLOSED_FORM_BLOCK`` points. The poles (Omega = 0) and the equator pairs go through the
+    general assembly (:func:`_assemble`).
+    """
+    n = flat.B0.size
+    b_all = np.broadcast_to(flat.B0 + flat.omega_d, (n,))
+    kap_all = np.broadcast_to(kappa(flat, 0.0), (n,))
+    omega_all = np.broadcast_to(flat.Omega, (n,))
+    alpha_all = np.broadcast_to(flat.alpha0, (n,))
+    slots = min(max_states, 2)
+    names = ("theta", "psi", "trace", "det", "alpha", "spin_current", "residual")
+    # one buffer for all float outputs: a single large allocation (huge pages where the kernel
+    # allows them) costs far fewer page faults than seven; every element is written below
+    out = dict(zip(names, np.empty((len(names), n, max_states)), strict=True))
+    out["stability"] = np.full((n, max_states), EMPTY, dtype=np.int8)
+    for name, value in zip(("n_states", "n_stable", "status"), np.zeros((3, n), dtype=np.int8),
+                           strict=True):
+        out[name] = value
+
+    special = []
+    for start in range(0, n, CLOSED_FORM_BLOCK):
+        block = slice(start, min(start + CLOSED_FORM_BLOCK, n))
+        b, kap, omega = b_all[block], kap_all[block], omega_all[block]
+        alpha = alpha_all[block]
+        pole = omega <= OMEGA_FLOOR * (np.abs(b) + np.abs(kap))
+        regular = ~pole & ~((b == 0) & (omega >= np.abs(kap)))
+        if not regular.all():
+            special.append(start + np.flatnonzero(~regular))
+            b, kap, omega = (np.where(regular, v, 1.0) for v in (b, kap, omega))
+        x = _positive_root(b, kap, omega)
+        q = np.sqrt(1.0 + x * x)  # x < 1/OMEGA_FLOOR: no overflow
+        cos = x / q
+        w = b * q / x  # b / cos(theta) of the upper state; -w for the lower one
+        norm = 1 + alpha**2
+        trace = (2 * kap * cos - 2 * alpha * w) / norm  # of the upper state; the lower: -trace
+        det = ((kap * cos) ** 2 + w**2) / norm
+        scale = np.abs(b) + np.abs(kap) + omega
+        n_stable = 0
+        flagged = False
+        for slot, sign in enumerate((1.0, -1.0)[:slots]):
+            theta = np.arctan2(1.0, sign * x)
+            psi = np.arctan2(-kap, sign * w)
+            psi = principal_lag(psi)
+            residual = residual_of(b, omega, kap, theta, psi)
+            stability = _classify(sign * trace, det, scale)
+            out["theta"][block, slot] = theta
+            out["psi"][block, slot] = psi
+            out["trace"][block, slot] = sign * trace
+            out["det"][block, slot] = det
+            out["alpha"][block, slot] = alpha
+            out["spin_current"][block, slot] = 0.0
+            out["residual"][block, slot] = residual
+            out["stability"][block, slot] = stability
+            n_stable = n_stable + (stability == STABLE)
+            flagged = flagged | (residual > RESIDUAL_TOLERANCE)
+        for name in names:
+            out[name][block, slots:] = np.nan  # the empty slots
+        out["n_states"][block] = slots
+        out["n_stable"][block] = n_stable
+        status = np.where(flagged, RESIDUAL_ABOVE_TOLERANCE, 0).astype(np.int8)
+        status |= (n_stable == 0).view(np.int8) * np.int8(NO_STABLE_STATE)
+        if slots < 2:
+            status |= TRUNCATED_STATES
+        out["status"][block] = status
+
+    if special:
+        idx = np.concatenate(special)
+        sub = flat.map_arrays(lambda a: np.broadcast_to(a, (n,))[idx])
+        x, psi = _constant_kappa_candidates(sub)
+        for name, value in _assemble(sub, None, x, psi, max_states, False).items():
+            out[name][idx] = value
+    return out
+
+
+def _constant_kappa_candidates(flat: Model) -> tuple[FloatArray, FloatArray]:
+    """(N, 2) x = cot(theta) and psi of the special points for constant kappa = alpha0 omega_d.
+
+    The special points are those :func:`_constant_kappa_states` does not evaluate directly:
+    the poles (Omega = 0, x = +-inf) and the exact-resonance equator pairs (x = 0). Missing
+    states are NaN in ``x``.
+    """
+    b = flat.B0 + flat.omega_d
+    omega = flat.Omega
+    kap = np.broadcast_to(kappa(flat, 0.0), b.shape)
+    x = np.full((b.size, 2), np.nan)
+    psi = np.full((b.size, 2), np.nan)
+    pole = omega <= OMEGA_FLOOR * (np.abs(b) + np.abs(kap))
+    x[pole] = (np.inf, -np.inf)
+    psi[pole] = 0.0
+    x[~pole], psi[~pole] = _equator_states(kap[~pole], omega[~pole])
+    return x, psi
+
+
+def _positive_root(b: FloatArray, kap: FloatArray, omega: FloatArray) -> FloatArray:
+    """x = sqrt(y) > 0, y the positive root of Omega^2 y^2 + (Omega^2 - b^2 - kappa^2) y - b^2.
+
+    Cancellation-free; requires Omega > 0 and not (b = 0 and Omega >= |kappa|).
+    """
+    scale = np.abs(b) + np.abs(kap) + omega
+    b, kap, omega = b / scale, kap / scale, omega / scale
+    p = b**2 + kap**2 - omega**2
+    q = 2 * omega * b
+    # r = hypot(p, q), rescaled by max(|p|, |q|) against underflow (np.hypot is not vectorized)
+    m = np.maximum(np.abs(p), np.abs(q))
+    m = np.where(m > 0, m, 1.0)
+    r = m * np.sqrt((p / m) ** 2 + (q / m) ** 2)
+    upper = p >= 0  # y = (p + r) / (2 Omega^2)
+    safe_gap = np.where(upper, 1.0, r - p)  # r - p > 0 where p < 0
+    return np.where(upper, np.sqrt(p + r) / (np.sqrt(2) * omega),
+                    np.sqrt(2) * np.abs(b) / np.sqrt(safe_gap))
+
+
+def _equator_states(kap: FloatArray, omega: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(M, 2) x = 0 and psi of the equator states at b = 0, Omega >= |kappa(pi/2)|.
+
+    sin(psi) = -kappa/Omega with both signs of cos(psi); one merged state when Omega = |kappa|.
+    """
+    cos_psi = np.sqrt((omega - np.abs(kap)) * (omega + np.abs(kap)))
+    psi = np.stack([np.arctan2(-kap, cos_psi), np.arctan2(-kap, -cos_psi)], axis=-1)
+    psi[cos_psi == 0, 1] = np.nan
+    x = np.where(np.isnan(psi), np.nan, 0.0)
+    return x, psi
+
+
+def _regular_psi(b: FloatArray, kap: FloatArray, x: FloatArray) -> FloatArray:
+    """psi = atan2(-kappa, b / cos(theta)) of a state with 0 < |x| < inf [rad]."""
+    return np.arctan2(-kap, b * np.hypot(1.0, x) / x)
+
+
+# --- theta-dependent kappa: bracketing ----------------------------------------------------------
+
+
+def _half_angles(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """cos²(theta/2), sin²(theta/2) and sin²(theta) of x = cot(theta), to full relative precision.
+
+    The smaller half-angle square is 1/(2q(q + |x|)), q = sqrt(1 + x²) (no cancellation near the
+    poles); |x| > 1e154 gives the pole values.
+    """
+    with np.errstate(over="ignore"):
+        q = np.sqrt(1.0 + x * x)
+        small = 1.0 / (2.0 * q * (q + np.abs(x)))
+        sin2 = 1.0 / (q * q)
+    big = 1.0 - small
+    upper = x >= 0
+    return np.where(upper, big, small), np.where(upper, small, big), sin2
+
+
+class _Kappa:
+    """kappa(theta) of a subset of points, on angles given by x = cot(theta) or on the theta grid.
+
+    With ``lead_damping`` (and no damping law) the closed form
+    :class:`fmrnoise.physics.llg.LeadKappa`; otherwise :func:`fmrnoise.physics.llg.kappa` of the
+    model (or of the damping law).
+    """
+
+    def __init__(self, flat: Model, law: DampingLaw | None,
+                 closed: LeadKappa | None) -> None:
+        self.flat, self.law, self.closed = flat, law, closed
+
+    def rows(self, points: NDArray[np.intp], column: bool = False) -> _Kappa:
+        """The same for the points ``points`` (as a column (M, 1) to broadcast over nodes)."""
+        def pick(a: np.ndarray) -> np.ndarray:
+            if a.ndim == 0:
+                return a
+            a = np.broadcast_to(a, self.flat.B0.shape)[points]
+            return a[:, np.newaxis] if column else a
+
+        if self.closed is not None:
+            return _Kappa(self.flat, None, self.closed.map(pick))
+        return _Kappa(self.flat.map_arrays(pick), self.law, None)
+
+    def at_x(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(kappa, sin²(theta)) at x = cot(theta)."""
+        c2, s2, sin2 = _half_angles(x)
+        if self.closed is not None:
+            return self.closed(c2, s2), sin2
+        return kappa(self.flat, np.arctan2(1.0, x), self.law), sin2
+
+    def at_theta(self, theta: FloatArray, c2: FloatArray, s2: FloatArray) -> FloatArray:
+        """kappa at the angles theta, with their half-angle squares."""
+        if self.closed is not None:
+            return self.closed(c2, s2)
+        return kappa(self.flat, theta, self.law)
+
+
+def _theta_grid() -> tuple[FloatArray, ...]:
+    """theta, x = cot(theta), cos²(theta/2), sin²(theta/2), sin²(theta) of the theta nodes of the
+    upper hemisphere, in increasing x."""
+    half = N_THETA_NODES // 2
+    theta = np.pi * (np.arange(half)[::-1] + 0.5) / N_THETA_NODES
+    return (theta, np.cos(theta) / np.sin(theta), np.cos(theta / 2) ** 2,
+            np.sin(theta / 2) ** 2, np.sin(theta) ** 2)
+
+
+_THETA_GRID = _theta_grid()
+
+
+def _h(x: FloatArray, b: FloatArray, omega: FloatArray, kap: FloatArray, sin2: FloatArray,
+       scale: FloatArray) -> FloatArray:
+    """h(x)/scale^2 = [(b/x)^2 + kappa^2 sin^2(theta) - Omega^2]/scale^2, x = cot(theta) != 0.
+
+    ``scale`` > 0 [E0] keeps the squares in range.
+    """
+    k = kap / scale
+    return (b / scale / x) ** 2 + k * k * sin2 - (omega / scale) ** 2
+
+
+def _bracketed_candidates(flat: Model, law: DampingLaw | None,
+                          closed: LeadKappa | None) -> tuple[FloatArray, FloatArray]:
+    """(N, K) x = cot(theta) and psi of the states for a theta-dependent kappa (NaN: none).
+
+    ``closed``: the closed form of kappa with lead damping (else kappa of the model or law).
+    """
+    n = flat.B0.size
+    b = np.broadcast_to(flat.B0 + flat.omega_d, (n,))
+    omega = np.broadcast_to(flat.Omega, (n,))
+    evaluator = _Kappa(flat, law, closed)
+    ends = np.array([0.0, np.pi / 2, np.pi])
+    kap_ends = (kappa(flat.per_branch(), ends, law) if closed is None
+                else closed.map(lambda a: a[..., np.newaxis]).at_theta(ends))
+    kap_ends = np.broadcast_to(kap_ends, (n, 3))
+    kap_scale = np.max(np.abs(kap_ends), axis=-1)
+    pole = omega <= OMEGA_FLOOR * (np.abs(b) + kap_scale)
+    b = np.where(np.abs(b) <= B_FLOOR * (omega + kap_scale), 0.0, b)
+    scale = np.abs(b) + omega + kap_scale
+    active = np.flatnonzero(~pole)
+
+    n_nodes = N_THETA_NODES + 4 * N_LOG_NODES
+    block = max(1, BLOCK_SIZE // n_nodes)
+    brackets = [_bracket_block(evaluator, b, omega, scale, kap_scale, active[i:i + block])
+                for i in range(0, active.size, block)]
+    idx, x_left, x_right = (np.concatenate([np.zeros(0, dtype=dtype), *(f[j] for f in brackets)])
+                            for j, dtype in enumerate((np.intp, float, float)))
+    x_root = _refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    idx, x_root = _deduplicate(idx, x_root)
+    psi_root = _regular_psi(b[idx], evaluator.rows(idx).at_x(x_root)[0], x_root)
+
+    # Exact resonance: equator states where |kappa(pi/2)| <= Omega.
+    kap_eq = kap_ends[:, 1]
+    equator = np.flatnonzero(~pole & (b == 0) & (omega >= np.abs(kap_eq)))
+    x_eq, psi_eq = _equator_states(kap_eq[equator], omega[equator])
+    keep = ~np.isnan(x_eq)
+    idx = np.concatenate([idx, np.repeat(equator, 2)[keep.ravel()]])
+    x_root = np.concatenate([x_root, x_eq[keep]])
+    psi_root = np.concatenate([psi_root, psi_eq[keep]])
+
+    poles = np.flatnonzero(pole)
+    idx = np.concatenate([idx, np.repeat(poles, 2)])
+    x_root = np.concatenate([x_root, np.tile([np.inf, -np.inf], poles.size)])
+    psi_root = np.concatenate([psi_root, np.zeros(2 * poles.size)])
+    return _scatter(n, idx, x_root, psi_root)
+
+
+def _log_nodes(start: FloatArray, stop: FloatArray, count: int, from_start: bool) -> FloatArray:
+    """(M, count) nodes logarithmic from per-row ``start`` to ``stop`` (M, 1): [start, stop) if
+    ``from_start``, else (start, stop]."""
+    t = (np.arange(count) + (0.0 if from_start else 1.0)) / count
+    log_start = np.log(start)
+    return np.exp(log_start + t * (np.log(stop) - log_start))
+
+
+def _bracket_block(evaluator: _Kappa, b_flat: FloatArray, omega_flat: FloatArray,
+                   scale_flat: FloatArray, kap_ends: FloatArray,
+                   points: NDArray[np.intp]) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Brackets of the roots of h for the given points (Omega > 0): point indices, x_left and
+    x_right of each bracket (one hemisphere each).
+
+    ``kap_ends``: max |kappa| at the poles and the equator, which with the theta grid's
+    maximum sets the range of the log grids (a near-pole root sits at |x| ~ |kappa(pole)|/Omega,
+    and kappa can change by orders of magnitude between a pole and the first theta node).
+    """
+    kap_rows = evaluator.rows(points, column=True)  # coefficients (M, 1)
+    b = b_flat[points, np.newaxis]
+    omega = omega_flat[points, np.newaxis]
+    scale = scale_flat[points, np.newaxis]
+
+    # theta grid: upper hemisphere (increasing x) and its mirror image (theta -> pi - theta)
+    theta, x_theta, c2, s2, sin2 = _THETA_GRID
+    kap_up = kap_rows.at_theta(theta, c2, s2)
+    kap_down = kap_rows.at_theta(np.pi - theta[::-1], s2[::-1], c2[::-1])
+    kap_max = np.maximum(np.max(np.abs(kap_up), axis=-1, keepdims=True),
+                         np.max(np.abs(kap_down), axis=-1, keepdims=True))
+    kap_max = np.maximum(kap_max, kap_ends[points, np.newaxis])
+    h_up = _h(x_theta, b, omega, kap_up, sin2, scale)
+    h_down = _h(-x_theta[::-1], b, omega, kap_down, sin2[::-1], scale)
+
+    # log grids in |x|: h > 0 at x_min (b != 0), h < 0 at x_max
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        x_min = np.where(b != 0, np.abs(b) / (10 * (omega + kap_max)), 1.0)
+        x_max = 10 * (np.abs(b) + kap_max) / omega
+    x_min = np.clip(x_min, 1e-300, 1e-14)
+    x_max = np.clip(x_max, 10 * x_theta[-1], 1e300)
+    near_equator = _log_nodes(x_min, x_theta[0], N_LOG_NODES, from_start=True)
+    near_pole = _log_nodes(x_theta[-1], x_max, N_LOG_NODES, from_start=False)
+    x_log = np.concatenate([-near_pole[:, ::-1], -near_equator[:, ::-1], near_equator,
+                            near_pole], axis=-1)
+    kap_log, sin2_log = kap_rows.at_x(x_log)
+    h_log = _h(x_log, b, omega, kap_log, sin2_log, scale)
+
+    m, k = N_LOG_NODES, N_THETA_NODES // 2
+    shape = (points.size, k)
+    x_nodes = np.concatenate([x_log[:, :m], np.broadcast_to(-x_theta[::-1], shape),
+                              x_log[:, m:3 * m], np.broadcast_to(x_theta, shape),
+                              x_log[:, 3 * m:]], axis=-1)
+    h_nodes = np.concatenate([h_log[:, :m], h_down, h_log[:, m:3 * m], h_up, h_log[:, 3 * m:]],
+                             axis=-1)
+
+    positive = h_nodes > 0
+    finite = np.isfinite(h_nodes)
+    change = (positive[:, 1:] != positive[:, :-1]) & finite[:, 1:] & finite[:, :-1]
+    change[:, x_nodes.shape[-1] // 2 - 1] = False  # lower | upper hemisphere
+    row, col = np.nonzero(change)
+    return points[row], x_nodes[row, col], x_nodes[row, col + 1]
+
+
+def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+            idx: NDArray[np.intp], x_left: FloatArray, x_right: FloatArray) -> FloatArray:
+    """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla)."""
+    if idx.size == 0:
+        return np.zeros(0)
+    from scipy.optimize import elementwise  # here: SciPy is slow to import, rarely needed
+
+    def h(x: FloatArray, point: NDArray[np.intp]) -> FloatArray:
+        kap, sin2 = evaluator.rows(point).at_x(x)
+        return _h(x, b[point], omega[point], kap, sin2, scale[point])
+
+    result = elementwise.find_root(h, (x_left, x_right), args=(idx,))
+    return np.where(result.success, result.x, np.nan)
+
+
+def _deduplicate(idx: NDArray[np.intp],
+                 x: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
+    """Drop failed roots and roots that repeat a root of the same point (shared nodes)."""
+    ok = np.isfinite(x)
+    idx, x = idx[ok], x[ok]
+    order = np.lexsort((x, idx))
+    idx, x = idx[order], x[order]
+    same = np.zeros(idx.size, dtype=bool)
+    same[1:] = ((idx[1:] == idx[:-1]) & (np.sign(x[1:]) == np.sign(x[:-1]))
+                & (np.abs(x[1:] - x[:-1]) <= 8 * np.finfo(float).eps * np.abs(x[1:])))
+    return idx[~same], x[~same]
+
+
+def _scatter(n: int, idx: NDArray[np.intp], x: FloatArray,
+             psi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Place per-state values into (n, K) arrays, K the largest number of states of a point."""
+    order = np.argsort(idx, kind="stable")
+    idx, x, psi = idx[order], x[order], psi[order]
+    counts = np.bincount(idx, minlength=n)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(idx.size) - start[idx]
+    k = max(int(counts.max(initial=0)), 1)
+    x_out = np.full((n, k), np.nan)
+    psi_out = np.full((n, k), np.nan)
+    x_out[idx, rank] = x
+    psi_out[idx, rank] = psi
+    return x_out, psi_out
+
+
+# --- common: ordering, Jacobian, classification -------------------------------------------------
+
+
+def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArray,
+              max_states: int, theta_dependent: bool,
+              closed: LeadKappa | None = None) -> dict[str, np.ndarray]:
+    """Order the candidate states into slots and evaluate Jacobian, stability and flags.
+
+    ``closed``: kappa, alpha, I_s and kappa' from the closed form with lead damping.
+    """
+    if x.shape[-1] < max_states:
+        pad = ((0, 0), (0, max_states - x.shape[-1]))
+        x, psi = np.pad(x, pad, constant_values=np.nan), np.pad(psi, pad, constant_values=np.nan)
+    psi = principal_lag(psi)
+    filled = ~np.isnan(x)
+    n_found = np.sum(filled, axis=-1)
+    keys = (np.where(filled, psi, np.inf), np.where(filled, np.arctan2(1.0, x), np.inf))
+    order = np.lexsort(keys, axis=-1)[:, :max_states]
+    x, psi, filled = (np.take_along_axis(a, order, axis=-1) for a in (x, psi, filled))
+
+    x_eval = np.where(filled, x, 0.0)
+    psi_eval = np.where(filled, psi, 0.0)
+    theta = np.arctan2(1.0, x_eval)
+    sin = 1.0 / np.hypot(1.0, x_eval)
+    with np.errstate(invalid="ignore"):
+        cos = np.where(np.isinf(x_eval), np.sign(x_eval), x_eval / np.hypot(1.0, x_eval))
+
+    model = flat.per_branch()
+    if closed is not None:
+        closed = closed.map(lambda a: np.asarray(a)[..., np.newaxis])
+        c2, s2 = closed.half_angles(theta)
+        kap, alpha, spin_current = closed(c2, s2), closed.damping(c2, s2), closed.torque(c2, s2)
+        dkap = closed.derivative(theta)
+    else:
+        alpha = damping(model, theta, law)
+        spin_current = torque(model, theta, law)
+        kap = kappa_of(model, alpha, spin_current)
+        dkap = kappa_derivative(model, theta, law) if theta_dependent else np.zeros_like(kap)
+    b = model.B0 + model.omega_d
+    omega = model.Omega
+    # Omega cos(psi)/sin(theta) = b/cos(theta) at a fixed point with cos(theta) != 0.
+    off_equator = cos != 0
+    w = np.where(off_equator, b / np.where(off_equator, cos, 1.0),
+                 omega * np.cos(psi_eval) / np.where(off_equator, 1.0, sin))
+    norm = 1 + alpha**2
+    trace = (dkap * sin + 2 * kap * cos - 2 * alpha * w) / norm
+    det = (kap * dkap * sin * cos + (kap * cos) ** 2 + w**2) / norm
+    scale = np.abs(b) + np.abs(kap) + omega
+    stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
+    residual = residual_of(b, omega, kap, theta, psi_eval)
+
+    n_states = np.sum(filled, axis=-1)
+    n_stable = np.sum(stability == STABLE, axis=-1)
+    status = (np.where(n_stable == 0, NO_STABLE_STATE, 0)
+              | np.where(n_found > max_states, TRUNCATED_STATES, 0)
+              | np.where(np.any(filled & (residual > RESIDUAL_TOLERANCE), axis=-1),
+                         RESIDUAL_ABOVE_TOLERANCE, 0))
+
+    def empty_nan(a: np.ndarray) -> FloatArray:
+        return np.where(filled, a, np.nan)
+
+    return {"theta": empty_nan(theta), "psi": empty_nan(psi_eval), "trace": empty_nan(trace),
+            "det": empty_nan(det), "alpha": empty_nan(alpha),
+            "spin_current": empty_nan(spin_current), "residual": empty_nan(residual),
+            "stability": stability, "n_states": n_states.astype(np.int8),
+            "n_stable": n_stable.astype(np.int8), "status": status.astype(np.int8)}
+
+
+def _classify(trace: FloatArray, det: FloatArray, scale: FloatArray) -> Int8Array:
+    """Stability code (int8) from trace and determinant (physics.md §3); a NaN trace is
+    UNSTABLE."""
+    tol = MARGINAL_TOLERANCE
+    code = (~(trace < 0)).view(np.int8)  # STABLE 0 or UNSTABLE 1
+    code = np.where(det < 0, np.int8(SADDLE), code)
+    marginal = (np.abs(det) <= tol * scale**2) | ((det > 0) & (np.abs(trace) <= tol * scale))
+    return np.where(marginal, np.int8(MARGINAL), code)

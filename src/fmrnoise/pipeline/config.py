@@ -1,0 +1,526 @@
+"""Configuration of the workflow: validation, defaults and study grids (design.md §2).
+
+The JSON Schema ``config.schema.yaml`` (shipped inside this package) describes the configuration
+and holds its defaults; its model parts (every parameter, its type, range and default) are
+generated from :data:`fmrnoise.physics.model.PARAMETERS`, the single definition of the model's
+parameters. :func:`validate` checks a configuration against it, fills in the defaults, adds
+the checks a schema cannot express and returns a new, normalized configuration; every problem
+is reported as a :class:`ConfigError` whose one-line message names the key, e.g.
+``"studies.fmr_line.axes.omega_d.step: must be != 0"``. :func:`studies` turns a configuration
+into :class:`Study` objects with coordinate arrays and chunk sizes.
+
+Nothing here imports Snakemake; the Snakefile calls :func:`validate`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import numpy as np
+import yaml
+from jsonschema.exceptions import ValidationError
+
+from ..physics.model import PARAMETERS as MODEL_PARAMETERS
+from ..physics.model import Parameter
+from .contract import PARAMETERS
+from .grid import axis_values
+
+#: Target number of grid points per chunk of the default chunking.
+CHUNK_POINTS = 2**16
+
+KeyPath = list[Any]  # a key path into the configuration: mapping keys and list indices
+
+
+class ConfigError(ValueError):
+    """An invalid configuration: ``"<key path>: <reason>"`` on one line.
+
+    Parameters
+    ----------
+    path : dotted key path of the offending key, e.g. ``"studies.fmr_line.axes.T.values[2]"``.
+    reason : short human-readable reason.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(re.sub(r"\s*[\r\n]+\s*", " ", f"{path}: {reason}"))
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+
+
+def load_schema() -> dict[str, Any]:
+    """The configuration schema: ``config.schema.yaml`` with its model parts generated."""
+    text = resources.files(__package__).joinpath("config.schema.yaml").read_text("utf-8")
+    schema = yaml.safe_load(text)
+    study = schema["$defs"]["study"]["properties"]
+    schema["properties"]["model"]["properties"] = {
+        name: _parameter_schema(p, default=True) for name, p in MODEL_PARAMETERS.items()}
+    study["model"]["properties"] = {name: _parameter_schema(p, default=False)
+                                    for name, p in MODEL_PARAMETERS.items()}
+    study["axes"]["properties"] = {name: {"$ref": "#/$defs/axis"}
+                                   for name, p in MODEL_PARAMETERS.items() if p.numeric}
+    return schema
+
+
+def _parameter_schema(parameter: Parameter, default: bool) -> dict[str, Any]:
+    """JSON Schema of one model parameter (with its default for the top-level ``model``)."""
+    if not parameter.numeric:
+        schema: dict[str, Any] = {"type": "boolean"}
+    else:
+        schema = {"type": ["number", "null"] if parameter.nullable else "number"}
+        if parameter.bound == "non_negative":
+            schema["minimum"] = 0
+        elif parameter.bound == "positive":
+            schema["exclusiveMinimum"] = 0
+    schema["description"] = f"{parameter.long_name} [{parameter.units}]"
+    if default:
+        schema["default"] = parameter.default
+    return schema
+
+
+def validate(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a configuration and return a new one with every default filled in.
+
+    The result is normalized: numbers of model parameters and axes are floats, counts are ints,
+    and every study holds ``model`` (its resolved scalar parameters: the top-level defaults
+    updated by the study's overrides, without the parameters that are axes of the study),
+    ``axes`` (as given), ``chunks`` (the chunk size of every axis, see :func:`resolve_chunks`)
+    and ``quadrature``. Validating the result again returns an equal configuration.
+
+    Parameters
+    ----------
+    config : the configuration as read from YAML (not modified).
+
+    Returns
+    -------
+    dict : the validated, normalized configuration.
+
+    Raises
+    ------
+    ConfigError : on the first problem found; its message names the key and the reason.
+    """
+    cfg = _plain(config)
+    if not isinstance(cfg, dict):
+        raise ConfigError("config", f"expected a mapping, got {_show(cfg)}")
+    errors = list(_validator().iter_errors(cfg))  # also fills in the schema's defaults
+    if errors:
+        path, reason = min((_translate(e) for e in errors), key=lambda pr: _order(cfg, pr[0]))
+        raise ConfigError(_format_path(cfg, path), reason)
+    _check_semantics(cfg)
+    return _normalize(cfg)
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """One parameter study: scalar parameters, coordinate axes, chunking.
+
+    Attributes
+    ----------
+    name : the study's name (``^[a-z][a-z0-9_]*$``).
+    model : resolved scalar parameters (top-level defaults updated by the study's overrides);
+        the parameters that are axes are not in it.
+    axes : coordinate values of each axis in config order; ``start + step*i`` for
+        ``i in range(num)`` (not linspace) or the given ``values`` (:func:`grid.axis_values`);
+        read-only.
+    chunks : chunk size (points per chunk) of every axis, see :func:`resolve_chunks`.
+    quadrature : whether the noise is also computed by quadrature at every point.
+    """
+
+    name: str
+    model: dict[str, float | bool | None]
+    axes: dict[str, np.ndarray]
+    chunks: dict[str, int]
+    quadrature: bool = False
+
+    def __post_init__(self) -> None:
+        for values in self.axes.values():
+            values.setflags(write=False)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """Axis names in config order."""
+        return tuple(self.axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of points along each axis."""
+        return tuple(len(v) for v in self.axes.values())
+
+    @property
+    def size(self) -> int:
+        """Number of grid points."""
+        return math.prod(self.shape)
+
+
+def studies(config: Mapping[str, Any]) -> dict[str, Study]:
+    """The studies of a configuration, by name, in config order.
+
+    Parameters
+    ----------
+    config : a configuration; it is validated first (validating twice is harmless).
+    """
+    cfg = validate(config)
+    return {
+        name: Study(name=name, model=dict(s["model"]),
+                    axes={k: axis_values(spec) for k, spec in s["axes"].items()},
+                    chunks=dict(s["chunks"]), quadrature=s["quadrature"])
+        for name, s in cfg["studies"].items()
+    }
+
+
+def resolve_chunks(lengths: Mapping[str, int],
+                   chunks: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Chunk size of every axis: the given ones, and defaults of about 2**16 points per chunk.
+
+    The axes are walked from the last to the first with a budget of ``2**16`` points. An axis
+    with a given chunk size keeps it; any other gets ``min(budget, 2**floor(log2(num)))``, the
+    largest power of two not above its length, capped by the budget. Either way the budget is
+    then divided by the chunk size: ``budget = max(1, budget // chunk)``. Powers of two make
+    the chunks independent of small changes of an axis length, so growing an axis keeps the
+    existing chunks (and their cache entries).
+
+    Parameters
+    ----------
+    lengths : number of points of each axis, in config order.
+    chunks : chunk sizes given by the user for some axes.
+
+    Returns
+    -------
+    dict : chunk size of every axis, in the order of ``lengths``.
+
+    Examples
+    --------
+    >>> resolve_chunks({"omega_d": 2048, "Omega": 2048, "T": 2})
+    {'omega_d': 16, 'Omega': 2048, 'T': 2}
+    """
+    given = dict(chunks or {})
+    budget = CHUNK_POINTS
+    resolved: dict[str, int] = {}
+    for name in reversed(list(lengths)):
+        if name in given:
+            chunk = int(given[name])
+        else:
+            chunk = min(budget, 1 << (int(lengths[name]).bit_length() - 1))
+        resolved[name] = chunk
+        budget = max(1, budget // chunk)
+    return {name: resolved[name] for name in lengths}
+
+
+# ----------------------------------------------------------------------------------------------
+# Schema validation with defaults
+
+
+@cache
+def _validator() -> Any:
+    """A validator of the schema that fills in ``default`` values as it descends."""
+    schema = load_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator: Any, properties: dict, instance: Any,
+                                 schema: dict) -> Iterator[ValidationError]:
+        if validator.is_type(instance, "object"):
+            for name, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(cls, {"properties": properties_with_defaults})(schema)
+
+
+_TYPE_NAMES = {"number": "a number", "integer": "an integer", "boolean": "true or false",
+               "string": "a string", "object": "a mapping", "array": "a list", "null": "null"}
+
+
+def _translate(error: ValidationError) -> tuple[KeyPath, str]:
+    """Key path and short reason of a schema error."""
+    path: KeyPath = list(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    if "propertyNames" in error.absolute_schema_path:  # the instance is the offending key
+        path.append(instance)
+        if kind == "pattern":
+            what = "study name" if path[:-1] == ["studies"] else "key"
+            return path, f"bad {what}, must match {value}"
+        return path, "keys must be strings"
+    if kind in ("oneOf", "anyOf"):
+        return _translate_choice(error)
+    if kind == "type":
+        return path, _type_reason(value, instance)
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = next(k for k in instance if k not in allowed)
+        path.append(extra)
+        if path[-2:-1] == ["axes"]:
+            if extra == "lead_damping":
+                return path, "a switch, not a numeric parameter: it cannot be an axis"
+            return path, f"not a numeric model parameter (expected one of {', '.join(allowed)})"
+        return path, f"unknown key (expected one of {', '.join(allowed)})"
+    if kind == "required":
+        path.append(next(k for k in value if k not in instance))
+        return path, "required key missing"
+    if kind == "minimum":
+        return path, f"must be >= {value}, got {_show(instance)}"
+    if kind == "exclusiveMinimum":
+        return path, f"must be > {value}, got {_show(instance)}"
+    if kind == "minProperties":
+        return path, "must name at least one study" if path == ["studies"] else "must not be empty"
+    if kind in ("minItems", "minLength"):
+        return path, "must not be empty"
+    if kind == "not" and isinstance(value, dict) and "const" in value:
+        return path, f"must be != {_show(value['const'])}"
+    return path, error.message  # not produced by the schema as written; kept for safety
+
+
+def _translate_choice(error: ValidationError) -> tuple[KeyPath, str]:
+    """Reason for a failed ``oneOf``: pick the alternative the user meant by its keys."""
+    path: KeyPath = list(error.absolute_path)
+    keysets = [list(alt.get("properties", {})) for alt in error.validator_value]
+    shown = ["{" + ", ".join(keys) + "}" for keys in keysets]
+    expected = " or ".join(shown)
+    instance = error.instance
+    if not isinstance(instance, dict):
+        return path, f"expected {expected}, got {_show(instance)}"
+    meant = [i for i, keys in enumerate(keysets) if set(keys) & set(instance)]
+    if len(meant) > 1:
+        return path, f"give either {' or '.join(shown[i] for i in meant)}, not both"
+    if not meant:
+        unknown = [k for k in instance if all(k not in keys for keys in keysets)]
+        if unknown:
+            return [*path, unknown[0]], f"unknown key (expected {expected})"
+        return path, f"expected {expected}, got an empty mapping"
+    sub = [e for e in error.context if e.relative_schema_path[0] == meant[0]]
+    if not sub:
+        return path, error.message
+    return min((_translate(e) for e in sub), key=lambda pr: len(pr[0]))
+
+
+def _type_reason(expected: str | list[str], value: Any) -> str:
+    expected = [expected] if isinstance(expected, str) else list(expected)
+    reason = f"expected {' or '.join(_TYPE_NAMES[t] for t in expected)}, got {_show(value)}"
+    if isinstance(value, str) and {"number", "integer"} & set(expected):
+        reason += f" ({_string_number_hint(value, integer='number' not in expected)})"
+    return reason
+
+
+_EXPONENT = re.compile(r"^([-+]?)([0-9][0-9_]*)(?:\.([0-9_]*))?[eE]([-+]?)([0-9]+)$")
+
+
+def _string_number_hint(text: str, integer: bool) -> str:
+    """Why a number-looking string is a string, and how to write it as a YAML 1.1 number."""
+    try:
+        number = float(text)
+    except ValueError:
+        return "a string"
+    if not math.isfinite(number):
+        return "a string"
+    if integer:
+        return f"a string; write {int(number)}" if number.is_integer() else "a string"
+    match = _EXPONENT.match(text.strip())
+    if match:
+        sign, whole, frac, esign, exponent = match.groups()
+        fixed = f"{sign}{whole}.{frac or '0'}e{esign or '+'}{exponent}"
+        return f"a string; YAML 1.1 reads {text} as a string, write {fixed}"
+    return f"a string; write {text.strip()} without quotes"
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks the schema cannot express (run on a schema-valid configuration)
+
+
+def _check_semantics(cfg: dict[str, Any]) -> None:
+    for key, value in cfg["model"].items():
+        _check_finite(cfg, ["model", key], value)
+    max_points = cfg["limits"]["max_points"]
+    for name, study in cfg["studies"].items():
+        base: KeyPath = ["studies", name]
+        for key, value in study["model"].items():
+            _check_finite(cfg, [*base, "model", key], value)
+        lengths: dict[str, int] = {}
+        for key, spec in study["axes"].items():
+            where = [*base, "axes", key]
+            if key in study["model"]:
+                raise ConfigError(_format_path(cfg, where),
+                                  f"also set in {_format_path(cfg, [*base, 'model'])}; "
+                                  "a parameter is either an axis or a scalar")
+            lengths[key] = _check_axis(cfg, where, key, spec)
+        for key in study["chunks"]:
+            if key not in lengths:
+                axes = ", ".join(lengths) or "none"
+                raise ConfigError(_format_path(cfg, [*base, "chunks", key]),
+                                  f"not an axis of this study (axes: {axes})")
+        size = math.prod(lengths.values())
+        if size > max_points:
+            grid = " x ".join(str(n) for n in lengths.values())
+            raise ConfigError(_format_path(cfg, [*base, "axes"]),
+                              f"grid of {grid} = {size} points exceeds "
+                              f"limits.max_points = {max_points}")
+
+
+def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, Any]) -> int:
+    """Check an axis spec (already schema-valid); return its length."""
+    if "values" in spec:
+        values = spec["values"]
+        for i, v in enumerate(values):
+            _check_finite(cfg, [*where, "values", i], v)
+            _check_bound(cfg, [*where, "values", i], key, v)
+            if i and not v > values[i - 1]:
+                raise ConfigError(_format_path(cfg, [*where, "values", i]),
+                                  f"values must be strictly increasing, but {_show(v)} "
+                                  f"follows {_show(values[i - 1])}")
+        return len(values)
+    start, step, num = spec["start"], spec["step"], spec["num"]
+    _check_finite(cfg, [*where, "start"], start)
+    _check_finite(cfg, [*where, "step"], step)
+    _check_bound(cfg, [*where, "start"], key, start)
+    last = float(start) + float(step) * (num - 1)  # the same arithmetic as the coordinates
+    if not math.isfinite(last):
+        raise ConfigError(_format_path(cfg, [*where, "num"]),
+                          f"the last point start + step*(num-1) overflows to {last}")
+    # Rounding each point to ~1 ulp of the largest |coordinate| keeps them strictly monotonic
+    # as long as the step exceeds a few ulps.
+    if num > 1 and abs(step) <= 8 * np.spacing(max(abs(float(start)), abs(last))):
+        raise ConfigError(_format_path(cfg, [*where, "step"]),
+                          f"too small for start {_show(start)}: coordinates would repeat")
+    reason = _bound_violation(key, last)
+    if reason:
+        raise ConfigError(_format_path(cfg, where),
+                          f"{reason} at every point, but the last point start + step*"
+                          f"{num - 1} is {last!r}")
+    return int(num)
+
+
+def _bound_violation(key: str, value: float) -> str | None:
+    return MODEL_PARAMETERS[key].violation(value)
+
+
+def _check_bound(cfg: dict[str, Any], path: KeyPath, key: str, value: Any) -> None:
+    reason = _bound_violation(key, value)
+    if reason:
+        raise ConfigError(_format_path(cfg, path), f"{reason}, got {_show(value)}")
+
+
+def _check_finite(cfg: dict[str, Any], path: KeyPath, value: Any) -> None:
+    if isinstance(value, bool) or value is None:
+        return
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise ConfigError(_format_path(cfg, path), f"must be finite, got {_show(value)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Normalization and coordinates
+
+
+def _number(value: Any) -> float | bool | None:
+    return value if value is None or isinstance(value, bool) else float(value)
+
+
+def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
+    defaults = {k: _number(cfg["model"][k]) for k in PARAMETERS}
+    out_studies: dict[str, Any] = {}
+    for name, study in cfg["studies"].items():
+        axes: dict[str, dict[str, Any]] = {}
+        for key, spec in study["axes"].items():
+            if "values" in spec:
+                axes[key] = {"values": [float(v) for v in spec["values"]]}
+            else:
+                axes[key] = {"start": float(spec["start"]), "step": float(spec["step"]),
+                             "num": int(spec["num"])}
+        merged = {**defaults, **{k: _number(v) for k, v in study["model"].items()}}
+        lengths = {k: len(a["values"]) if "values" in a else a["num"] for k, a in axes.items()}
+        out_studies[name] = {
+            "model": {k: merged[k] for k in PARAMETERS if k not in axes},
+            "axes": axes,
+            "chunks": resolve_chunks(lengths, {k: int(v) for k, v in study["chunks"].items()}),
+            "quadrature": study["quadrature"],
+        }
+    return {
+        "model": defaults,
+        "studies": out_studies,
+        "dask": {"address": cfg["dask"]["address"]},
+        "cache": {"dir": cfg["cache"]["dir"]},
+        "limits": {k: int(v) for k, v in cfg["limits"].items()},
+        "figures": cfg["figures"],
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers: plain copies, key paths, values in messages
+
+
+def _plain(obj: Any) -> Any:
+    """Deep copy with every mapping a dict and every list or tuple a list."""
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return copy.deepcopy(obj)
+
+
+def _walk(cfg: Any, path: Sequence[Any]) -> Iterable[tuple[Any, Any]]:
+    """Yield ``(container, key)`` along a key path (container None once the path leaves cfg)."""
+    node = cfg
+    for key in path:
+        yield node, key
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = None
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _format_path(cfg: Any, path: Sequence[Any]) -> str:
+    """Render a key path as ``a.b.c[2]``; odd keys are quoted."""
+    text = ""
+    for node, key in _walk(cfg, path):
+        if isinstance(node, list) and isinstance(key, int):
+            text += f"[{key}]"
+        else:
+            shown = key if isinstance(key, str) and _PLAIN_KEY.match(key) else repr(key)
+            text += f".{shown}" if text else shown
+    return text or "config"
+
+
+def _order(cfg: Any, path: Sequence[Any]) -> tuple[int, tuple[int, ...]]:
+    """Sort key of a problem: shallow first, then in document order."""
+    positions = []
+    for node, key in _walk(cfg, path):
+        if isinstance(node, dict):
+            keys = list(node)
+            positions.append(keys.index(key) if key in keys else len(keys))
+        else:
+            positions.append(key if isinstance(key, int) else 0)
+    return len(path), tuple(positions)
+
+
+def _show(value: Any) -> str:
+    """A value as it would be written in YAML, short and on one line."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

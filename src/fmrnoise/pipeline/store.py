@@ -1,0 +1,213 @@
+"""Zarr v3 stores of the pipeline, readable with ``xarray.open_zarr`` (design.md §3).
+
+A store is created empty (metadata, coordinates) with Zarr chunks equal to the grid chunks, then
+filled chunk by chunk from parallel workers (writes aligned to chunk boundaries are safe), then
+finalized with its chunk keys and consolidated metadata.
+
+All of this happens under a temporary name beside the store (:func:`partial_path`), and only a
+finalized store is renamed to its path (:func:`publish`). So a store's path holds a complete
+store or nothing: a run that fails (full disk) or is killed half way leaves no store that
+``xarray.open_zarr``, Snakemake or a downstream stage could take for complete. (A completion
+marker attribute would not do: xarray opens a store without looking at it.) A killed run's
+leftover is removed by the next run of the stage (:func:`discard_partials`). Failures to write
+are raised as :class:`~fmrnoise.pipeline.logs.OutputError` naming the path and the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import zarr
+from zarr.abc.buffer import Buffer
+from zarr.errors import ZarrUserWarning
+from zarr.storage import MemoryStore
+
+from .cache import link_or_copy
+from .contract import EXTRA_DIMS, LONG_NAMES, UNITS, Variable
+from .grid import Grid
+from .logs import OutputError
+
+_FILL = {"float64": np.nan, "int8": -1}
+CHUNK_KEY_ENCODING = {"name": "default", "separator": "."}
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Raise an ``OSError`` inside the block as an :class:`OutputError` (``path`` if unnamed)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputError(err.errno, err.strerror or str(err),
+                          str(err.filename or path)) from err
+
+
+def partial_path(path: str | Path) -> Path:
+    """A fresh temporary name for the store ``path``, beside it (same file system)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
+
+
+def discard_partials(path: str | Path) -> None:
+    """Remove what runs of the store ``path`` killed half way left beside it.
+
+    Only one job writes a given store at a time (Snakemake's lock), so every leftover is stale.
+    """
+    path = Path(path)
+    for pattern in (".{}.*.partial", ".{}.*.replaced"):
+        for leftover in path.parent.glob(pattern.format(glob.escape(path.name))):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def publish(partial: str | Path, path: str | Path) -> None:
+    """Rename the finalized store ``partial`` to ``path``, replacing a store already there."""
+    partial, path = Path(partial), Path(path)
+    with writing(path):
+        if not os.path.lexists(path):
+            os.rename(partial, path)
+            return
+        aside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.replaced")
+        os.rename(path, aside)
+        os.rename(partial, path)
+        if aside.is_dir() and not aside.is_symlink():
+            shutil.rmtree(aside)
+        else:
+            aside.unlink()
+
+
+def extra_sizes(max_states: int) -> dict[str, int]:
+    """Lengths of the dimensions after the grid axes."""
+    return {name: (max_states if labels is None else len(labels))
+            for name, labels in EXTRA_DIMS.items()}
+
+
+def variable_shape(grid_shape: Sequence[int], var: Variable, max_states: int) -> tuple[int, ...]:
+    sizes = extra_sizes(max_states)
+    return (*grid_shape, *(sizes[d] for d in var.dims))
+
+
+def _cf_attributes(attrs: Mapping[str, object], fill: float, dtype: npt.DTypeLike) -> dict:
+    """Attributes as xarray writes them to Zarr v3: a float's ``_FillValue`` in base64."""
+    attrs = dict(attrs)
+    if np.dtype(dtype).kind == "f":
+        attrs["_FillValue"] = base64.standard_b64encode(np.array(fill, "<f8").tobytes()).decode()
+    return attrs
+
+
+def create(path: str | Path, grid: Grid, variables: Mapping[str, Variable], max_states: int,
+           attrs: Mapping[str, object]) -> None:
+    """Create an empty store: coordinates with units, variables chunked like ``grid``.
+
+    The metadata is what ``xarray.Dataset.to_zarr`` writes for the same dataset (checked by
+    the tests), written with Zarr directly: a stage job then need not import xarray. Chunk
+    keys use the ``"."`` separator (``theta/c.0.3.0``): one flat directory of chunk files per
+    variable, which is cheap to link into and to delete.
+    """
+    sizes = extra_sizes(max_states)
+    coords = {name: (values, {"units": UNITS[name], "long_name": LONG_NAMES[name]})
+              for name, values in grid.axes.items()}
+    used = {d for var in variables.values() for d in var.dims}
+    for dim, labels in EXTRA_DIMS.items():
+        if dim in used:
+            values = np.arange(sizes[dim]) if labels is None else np.array(labels)
+            coords[dim] = (values, {"long_name": dim})
+    # Built in memory, then written file by file: a failure (full disk) leaves no write of
+    # Zarr's in flight that could recreate the store after the caller has removed it.
+    files: dict[str, Buffer] = {}
+    group = zarr.create_group(MemoryStore(files), zarr_format=3, attributes=dict(attrs))
+    for name, (values, coord_attrs) in coords.items():
+        # Labels as variable-length UTF-8 strings, a Zarr v3 data type with a specification.
+        dtype = str if values.dtype.kind == "U" else values.dtype
+        fill = {"fill_value": np.nan} if values.dtype.kind == "f" else {}
+        group.create_array(name, shape=values.shape, dtype=dtype, chunks=values.shape,
+                           dimension_names=[name], chunk_key_encoding=CHUNK_KEY_ENCODING,
+                           attributes=_cf_attributes(coord_attrs, np.nan, values.dtype),
+                           **fill)[...] = values
+    for name, var in variables.items():
+        fill = _FILL[var.dtype]
+        group.create_array(
+            name, shape=variable_shape(grid.shape, var, max_states), dtype=var.dtype,
+            chunks=(*grid.chunk_shape, *(sizes[d] for d in var.dims)), fill_value=fill,
+            chunk_key_encoding=CHUNK_KEY_ENCODING, dimension_names=[*grid.names, *var.dims],
+            attributes=_cf_attributes({"units": var.units, "long_name": var.long_name,
+                                       **dict(var.attrs)}, fill, var.dtype))
+    with writing(path):
+        for key, buffer in files.items():
+            file = Path(path) / key
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(buffer.to_bytes())
+
+
+def write_chunk(path: str | Path, region: tuple[slice, ...],
+                arrays: Mapping[str, np.ndarray]) -> None:
+    """Write one chunk's arrays into their region (aligned to the Zarr chunks).
+
+    Every chunk is written, even one that equals the fill value, so that each chunk has its
+    file (the unit of the chunk cache).
+    """
+    with writing(path):
+        group = zarr.open_group(path, mode="r+")
+        for name, values in arrays.items():
+            group[name].with_config({"write_empty_chunks": True})[region] = values
+
+
+def chunk_files(path: str | Path, names: Sequence[str],
+                indices: Sequence[Sequence[int]]) -> list[dict[str, Path]]:
+    """File of each variable's chunk, for each grid chunk index (whole along the extra dims)."""
+    group = zarr.open_group(path, mode="r")
+    arrays = {name: group[name] for name in names}
+    return [{name: Path(path) / name / array.metadata.encode_chunk_key(
+                (*index, *(0,) * (array.ndim - len(index))))
+             for name, array in arrays.items()} for index in indices]
+
+
+def encoding(path: str | Path, names: Sequence[str]) -> dict[str, dict]:
+    """How each variable's chunks are encoded (dtype, chunk shape, codecs, fill value)."""
+    group = zarr.open_group(path, mode="r")
+    keep = ("data_type", "chunk_grid", "chunk_key_encoding", "codecs", "fill_value")
+    return {name: {k: v for k, v in group[name].metadata.to_dict().items() if k in keep}
+            for name in names}
+
+
+def place(sources: Mapping[str, Path], targets: Mapping[str, Path]) -> None:
+    """Put encoded chunk files (from the cache) at their place in a store (flat chunk keys:
+    the variable's directory holds them)."""
+    with writing(next(iter(targets.values()), "")):
+        for name, source in sources.items():
+            link_or_copy(source, targets[name])
+
+
+def finalize(path: str | Path, attrs: Mapping[str, object]) -> None:
+    """Add global attributes and consolidate the metadata."""
+    with writing(path):
+        group = zarr.open_group(path, mode="r+")
+        group.attrs.update({k: (json.dumps(v) if isinstance(v, dict | list) else v)
+                            for k, v in attrs.items()})
+        with warnings.catch_warnings():
+            # Consolidated metadata is not yet part of the Zarr v3 spec; xarray reads it.
+            warnings.filterwarnings("ignore", category=ZarrUserWarning)
+            zarr.consolidate_metadata(path)
+
+
+def read_attr_json(path: str | Path, name: str) -> object:
+    """A JSON-encoded global attribute of a store."""
+    return json.loads(zarr.open_group(path, mode="r").attrs[name])
+
+
+def read_region(path: str | Path, names: Sequence[str],
+                region: tuple[slice, ...]) -> dict[str, np.ndarray]:
+    """Arrays of some variables over a region of the grid axes."""
+    group = zarr.open_group(path, mode="r")
+    return {name: group[name][region] for name in names}

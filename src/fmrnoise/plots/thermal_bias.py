@@ -1,0 +1,62 @@
+"""Thermal bias."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import xarray as xr
+from matplotlib.figure import Figure
+
+from .style import (
+    COLORS,
+    GREY,
+    NOISE_UNIT,
+    WIDE,
+    curves,
+    panel_labels,
+    parameter,
+    select,
+    stable_branch,
+    sweep_panels,
+    temperature_axis,
+)
+
+TITLE = "Thermal bias"
+
+
+def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> Figure:
+    """Noise against the right lead's temperature T_r at fixed T, for each Ω.
+
+    (a) S(T_r), with the quadrature values as markers when the study stored them and the
+    reference 4G T̄; (b) the change S(T_r; Ω) − S(T_r; Ω_min) caused by the precession.
+    """
+    steady = select(steady_state, ("Omega",), settings)
+    data = select(noise, ("T_r", "Omega"), settings)
+    S = stable_branch(steady, data.S)
+    figure = Figure(figsize=WIDE, layout="constrained")
+    total, change = figure.subplots(1, 2, sharex=True)
+    sweep_panels(total, change, data.T_r, S)
+    if "S_quadrature" in data:
+        quadrature = stable_branch(steady, data.S_quadrature)
+        step = max(1, data.T_r.size // 10)
+        for colour, (_, line) in zip(COLORS, curves(quadrature.to_dataset(name="q"), "Omega"),
+                                     strict=False):
+            total.plot(data.T_r[::step], line.q[::step], "o", color=colour, ms=4, mfc="none")
+        total.plot([], [], "o", color=GREY, mfc="none", label="quadrature")
+    reference = stable_branch(steady, data.S_eq)
+    total.plot(data.T_r, reference.isel(Omega=0) if "Omega" in reference.dims else reference,
+               color=GREY, ls="--", lw=1, label=r"$4G\bar T$, $\Omega = 0$")
+    total.legend(fontsize="small", loc="lower right")
+    T = parameter(data, "T")
+    for ax in (total, change):
+        if T is not None:
+            ax.axvline(T, color=GREY, ls=":", lw=0.8, zorder=0)
+            ax.annotate(r"$T_r = T$", (T, 0.03), xytext=(3, 0), textcoords="offset points",
+                        xycoords=("data", "axes fraction"), fontsize="small", color=GREY)
+        ax.set_xlabel(r"right-lead temperature $T_r$ [$E_0/k_B$]")
+        temperature_axis(ax, settings, steady, "T_r")
+    total.set_ylabel(rf"noise $S$ [{NOISE_UNIT}]")
+    change.set_ylabel(rf"$S - S_{{\Omega = {float(S.Omega.min()):g}}}$ [{NOISE_UNIT}]"
+                      if "Omega" in S.dims else rf"$S$ [{NOISE_UNIT}]")
+    panel_labels((total, change))
+    return figure

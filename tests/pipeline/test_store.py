@@ -1,0 +1,106 @@
+"""Zarr stores: the skeleton fmrnoise writes with Zarr is the one xarray would write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from fmrnoise.pipeline import store
+from fmrnoise.pipeline.contract import EXTRA_DIMS, LONG_NAMES, STAGES, UNITS, stage_variables
+from fmrnoise.pipeline.grid import Grid
+
+MAX_STATES = 4
+GRID = Grid({"omega_d": np.linspace(0.5, 1.5, 7), "Omega": np.array([0.01, 0.02, 0.05]),
+             "T": np.array([0.02, 0.1])}, {"omega_d": 4, "Omega": 2, "T": 1})
+
+
+def _xarray_reference(path: Path, variables: dict) -> None:
+    """The same empty store written by ``xarray.Dataset.to_zarr`` (lazy, never computed)."""
+    sizes = store.extra_sizes(MAX_STATES)
+    coords = {name: xr.Variable(name, values, {"units": UNITS[name], "long_name": LONG_NAMES[name]})
+              for name, values in GRID.axes.items()}
+    for dim in {d for var in variables.values() for d in var.dims}:
+        labels = EXTRA_DIMS[dim]
+        values = np.arange(sizes[dim]) if labels is None else np.array(labels, dtype=object)
+        coords[dim] = xr.Variable(dim, values, {"long_name": dim})
+    data, encoding = {}, {}
+    for name, var in variables.items():
+        shape = store.variable_shape(GRID.shape, var, MAX_STATES)
+        fill = np.nan if var.dtype == "float64" else -1
+        data[name] = xr.Variable((*GRID.names, *var.dims),
+                                 np.full(shape, fill, var.dtype),
+                                 {"units": var.units, "long_name": var.long_name,
+                                  **dict(var.attrs)})
+        encoding[name] = {"chunks": (*GRID.chunk_shape, *(sizes[d] for d in var.dims)),
+                          "chunk_key_encoding": store.CHUNK_KEY_ENCODING}
+        encoding[name]["_FillValue" if var.dtype == "float64" else "fill_value"] = fill
+    for name in coords:
+        encoding[name] = {"chunk_key_encoding": store.CHUNK_KEY_ENCODING}
+    xr.Dataset(data, coords, attrs={"stage": "test"}).chunk().to_zarr(
+        path, mode="w", compute=False, zarr_format=3, consolidated=False, encoding=encoding)
+
+
+def _metadata(path: Path) -> dict[str, dict]:
+    return {str(p.relative_to(path).parent): json.loads(p.read_text())
+            for p in path.rglob("zarr.json")}
+
+
+def _coordinate_chunks(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("c*")
+            if p.parent.name in GRID.axes or p.parent.name in EXTRA_DIMS}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_skeleton_is_what_xarray_writes(stage, tmp_path):
+    variables = stage_variables(stage, {"quadrature": True})
+    store.create(tmp_path / "fmrnoise.zarr", GRID, variables, MAX_STATES, {"stage": "test"})
+    _xarray_reference(tmp_path / "xarray.zarr", variables)
+
+    assert _metadata(tmp_path / "fmrnoise.zarr") == _metadata(tmp_path / "xarray.zarr")
+    assert _coordinate_chunks(tmp_path / "fmrnoise.zarr") == _coordinate_chunks(
+        tmp_path / "xarray.zarr")
+
+
+def test_store_reads_back_with_xarray_units_dims_and_missing_values(tmp_path):
+    path = tmp_path / "steady_state.zarr"
+    variables = stage_variables("steady_state")
+    store.create(path, GRID, variables, MAX_STATES, {"stage": "steady_state"})
+    index = (1, 0, 1)
+    region = GRID.region(index)
+    chunk_shape = tuple(s.stop - s.start for s in region)
+    theta = np.full((*chunk_shape, MAX_STATES), np.nan)
+    theta[..., 0] = 0.25
+    store.write_chunk(path, region, {"theta": theta,
+                                     "n_states": np.ones(chunk_shape, np.int8)})
+    files = store.chunk_files(path, ["theta"], [index])[0]
+    assert files["theta"] == path / "theta" / "c.1.0.1.0"  # flat chunk keys
+    assert files["theta"].is_file()
+    store.finalize(path, {"chunk_keys": {}})
+
+    ds = xr.open_zarr(path)
+    assert ds.theta.dims == ("omega_d", "Omega", "T", "branch")
+    assert ds.theta.attrs["units"] == variables["theta"].units
+    assert ds.omega_d.attrs["units"] == UNITS["omega_d"]
+    np.testing.assert_array_equal(ds.omega_d.values, GRID.axes["omega_d"])
+    np.testing.assert_array_equal(ds.branch.values, np.arange(MAX_STATES))
+    assert ds.theta.isel(omega_d=region[0], Omega=region[1], T=region[2],
+                         branch=0).values.tolist() == np.full(chunk_shape, 0.25).tolist()
+    assert np.isnan(ds.theta.isel(branch=1)).all()  # unwritten: missing
+    assert ds.n_states.dtype == np.int8  # integers are not masked into floats
+    assert int(ds.n_states.isel(omega_d=0, Omega=0, T=0)) == -1  # never written: -1
+    assert int(ds.n_states.isel(omega_d=4, Omega=0, T=1)) == 1
+
+
+def test_labels_of_extra_dimensions_read_back_as_strings(tmp_path):
+    path = tmp_path / "distribution.zarr"
+    store.create(path, GRID, stage_variables("distribution"), MAX_STATES, {})
+    store.finalize(path, {})
+    ds = xr.open_zarr(path)
+    for dim in ("spin", "lead", "step"):
+        assert ds[dim].values.tolist() == EXTRA_DIMS[dim]
+    assert ds.step_weight.sel(spin="up", lead="r", step="opposite").dims == (
+        *GRID.names, "branch")
