@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test lint bench report clean
+.PHONY: run test test-fast lint bench report clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(VENV)/.synced
 
 test: $(VENV)/.synced
 	$(VENV)/bin/python -m pytest -q
+
+# Everything but the end-to-end tests that run Snakemake (marker `slow`): under a minute.
+test-fast: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
