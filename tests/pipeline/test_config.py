@@ -21,7 +21,9 @@ from fmrnoise.physics.model import Model
 from fmrnoise.pipeline.config import (
     ConfigError,
     Study,
+    combine,
     load_schema,
+    origin,
     resolve_chunks,
     studies,
     validate,
@@ -704,3 +706,55 @@ def test_each_kind_of_invalid_config_is_rejected_naming_the_key(mutation):
         check_rejected(*case)
 
     check()
+
+
+# ----------------------------------------------------------------------------------------------
+# A user's configuration over the workflow's defaults (combine, origin)
+
+DEFAULTS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_user_studies_replace_the_default_studies_and_their_figures():
+    user = {"studies": {"fmr_line": {"axes": {"T": {"values": [0.1, 0.2]}}}},
+            "model": {"T": 0.3}, "limits": {"max_states": 6}, "figures": {"B0_GHz": 5.0}}
+    combined = combine(DEFAULTS, user)
+    assert combined["studies"] == user["studies"]  # no key inherited from the default study
+    assert combined["figures"] == {"B0_GHz": 5.0}
+    assert combined["model"] == {**DEFAULTS["model"], "T": 0.3}
+    assert combined["limits"] == {**DEFAULTS["limits"], "max_states": 6}
+    validated = validate(combined)
+    assert list(validated["studies"]) == ["fmr_line"]
+    assert list(validated["studies"]["fmr_line"]["axes"]) == ["T"]
+
+
+def test_without_user_studies_the_defaults_run_with_the_users_figure_settings():
+    combined = combine(DEFAULTS, {"figures": {"fmr_line": {"zoom": [0.9, 1.1]}},
+                                  "cache": {"dir": "/tmp/c"}})
+    assert combined["studies"] == DEFAULTS["studies"]
+    assert combined["figures"]["fmr_line"] == {**DEFAULTS["figures"]["fmr_line"],
+                                               "zoom": [0.9, 1.1]}
+    assert combined["figures"]["phase_diagram"] == DEFAULTS["figures"]["phase_diagram"]
+    assert combined["cache"] == {"dir": "/tmp/c"}
+    assert combine(DEFAULTS, {}) == {**DEFAULTS}
+
+
+def test_unknown_user_keys_are_kept_for_the_validation_to_name():
+    assert str(error_of(combine(DEFAULTS, {"studeis": {}}))).startswith("studeis: unknown key")
+
+
+def test_an_error_names_the_layer_the_key_came_from():
+    user = {"studies": {"mine": {"axes": {"T": {"values": [0.1, -0.2]}}}}}
+    err = error_of(combine(DEFAULTS, user))
+    assert err.keys == ("studies", "mine", "axes", "T", "values", 1)
+    layers = [("config/config.yaml", DEFAULTS), ("my.yaml", user), ("--config", {})]
+    assert origin(err.keys, layers, own_studies=True) == "my.yaml"
+    err = error_of(combine(DEFAULTS, {"model": {"T": -1.0}}))
+    assert origin(err.keys, [("config/config.yaml", DEFAULTS), ("a.yaml", {}),
+                             ("--config", {"model": {"T": -1.0}})], False) == "--config"
+    # a key missing everywhere points at the nearest key that exists
+    user = {"studies": {"mine": {"axes": {"T": {"start": 0.1, "step": 0.1}}}}}
+    err = error_of(combine(DEFAULTS, user))
+    assert err.path == "studies.mine.axes.T.num"
+    assert origin(err.keys, [("defaults", DEFAULTS), ("u.yaml", user)], True) == "u.yaml"
+    # the defaults' studies are not the source of an error when the user's replace them
+    assert origin(("studies", "fmr_line", "axes"), [("defaults", DEFAULTS)], True) is None

@@ -1,16 +1,38 @@
 # Helpers shared by the rule files (no rules here).
+import os
 import sys
+from pathlib import Path
 
-from fmrnoise.pipeline.config import ConfigError, validate
+from snakemake.common.configfile import load_configfile
+
+from fmrnoise.pipeline.config import ConfigError, combine, origin, validate
 from fmrnoise.pipeline.contract import STAGES
 from fmrnoise.pipeline.logs import OutputError, check_locations
 from fmrnoise.pipeline.plan import stage_spec
 from fmrnoise.pipeline.sources import closure, stage_sources
 
+# The workflow's defaults (config/config.yaml) are merged here rather than by a `configfile:`
+# directive: a user configuration that defines `studies` replaces the default studies instead
+# of being deep-merged into them (fmrnoise.pipeline.config.combine). `config` holds what the
+# user gave: the --configfile files and the --config pairs, merged by Snakemake.
+DEFAULTS_FILE = Path(workflow.basedir) / "config" / "config.yaml"
+USER_FILES = [Path(os.path.relpath(path)) for path in workflow.config_settings.configfiles]
+OWN_STUDIES = "studies" in config
+
+
+def _config_error(err):
+    """The one-line message of an invalid configuration, naming the file the key came from."""
+    layers = [(str(DEFAULTS_FILE), load_configfile(DEFAULTS_FILE)),
+              *((str(path), load_configfile(path)) for path in USER_FILES),
+              ("--config", dict(workflow.config_settings.config))]
+    source = origin(err.keys, layers, OWN_STUDIES)
+    return f"Invalid configuration: {err}" + (f" (in {source})" if source else "")
+
+
 try:
-    VALID = validate(config)
+    VALID = validate(combine(load_configfile(DEFAULTS_FILE), config))
 except ConfigError as err:
-    sys.exit(f"Invalid configuration: {err}")
+    sys.exit(_config_error(err))
 
 # Settings that must not trigger reruns are read by the scripts from `config` on purpose.
 config["dask"] = VALID["dask"]

@@ -8,6 +8,7 @@
 import importlib
 import inspect
 
+from fmrnoise.pipeline.plan import describe
 from fmrnoise.pipeline.sources import figure_sources
 
 #: The figures in report order; each drawn by fmrnoise.plots.<name>.draw.
@@ -27,8 +28,12 @@ def figure_stores(name):
 
 SHARED_FIGURE_SETTINGS = {key: value for key, value in VALID["figures"].items()
                           if not isinstance(value, dict)}
+OVERVIEW_SETTINGS = VALID["figures"].get("overview", {})
+for _study in OVERVIEW_SETTINGS:
+    if _study not in STUDIES:
+        sys.exit(f"Invalid configuration: figures.overview.{_study}: no study named {_study!r}")
 for _name, _settings in VALID["figures"].items():
-    if _name in SHARED_FIGURE_SETTINGS:
+    if _name in SHARED_FIGURE_SETTINGS or _name == "overview":
         continue
     if _name not in FIGURES:
         sys.exit(f"Invalid configuration: figures.{_name}: unknown figure "
@@ -51,11 +56,23 @@ def figure_inputs(name):
 
 
 def all_figures():
-    return [f"results/figures/{name}.{ext}" for name in FIGURES if name in VALID["figures"]
-            for ext in ("png", "pdf")]
+    """The figures of the run: the configured ones and the overview of every study."""
+    return [*(f"results/figures/{name}.{ext}" for name in FIGURES if name in VALID["figures"]
+              for ext in ("png", "pdf")),
+            *(f"results/figures/{study}/overview.{ext}" for study in STUDIES
+              for ext in ("png", "pdf"))]
 
 
 report: "../report/workflow.rst"
+
+
+# What the run computes, before any job runs (also in a dry run): studies, grids, figures.
+if workflow.is_main_process:
+    source = (f"from {', '.join(map(str, USER_FILES)) or '--config'}; the default studies do "
+              "not run" if OWN_STUDIES else f"the default studies of {DEFAULTS_FILE.name}")
+    _plan = describe(VALID, [name for name in FIGURES if name in VALID["figures"]]
+                     + ["overview of every study"])
+    print("\n".join([f"{_plan[0]} ({source})", *_plan[1:]]), file=sys.stderr)
 
 
 for _index, _name in enumerate(FIGURES):
@@ -85,3 +102,27 @@ for _index, _name in enumerate(FIGURES):
             "../../environment.yml"
         script:
             "../scripts/figure.py"
+
+
+rule figure_overview:
+    input:
+        **{stage: f"results/{{study}}/{stage}.zarr" for stage in figure_stores("overview")},
+        code=[str(path) for path in figure_sources("overview")],
+    output:
+        png=report(
+            "results/figures/{study}/overview.png",
+            caption="../report/overview.rst",
+            category="Overviews",
+            labels={"study": "{study}"},
+        ),
+        pdf="results/figures/{study}/overview.pdf",
+    params:
+        function="overview",
+        settings=lambda wildcards: {**SHARED_FIGURE_SETTINGS,
+                                    **OVERVIEW_SETTINGS.get(wildcards.study, {})},
+    log:
+        "results/logs/figures/{study}/overview.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/figure.py"

@@ -11,4 +11,5 @@ run_stage(
     upstream=snakemake.input.steady_state,
     threads=snakemake.threads,
     dask_address=snakemake.config["dask"]["address"],
+    record=snakemake.log[0].removesuffix(".log") + ".params.json",
 )

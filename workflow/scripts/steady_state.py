@@ -10,4 +10,5 @@ run_stage(
     cache_dir=snakemake.config["cache"]["dir"],
     threads=snakemake.threads,
     dask_address=snakemake.config["dask"]["address"],
+    record=snakemake.log[0].removesuffix(".log") + ".params.json",
 )

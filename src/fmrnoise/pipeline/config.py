@@ -48,13 +48,14 @@ class ConfigError(ValueError):
     reason : short human-readable reason.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, keys: Sequence[Any] = ()) -> None:
         self.path = path
         self.reason = reason
+        self.keys = tuple(keys)
         super().__init__(re.sub(r"\s*[\r\n]+\s*", " ", f"{path}: {reason}"))
 
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return type(self), (self.path, self.reason)
+    def __reduce__(self) -> tuple[type, tuple[str, str, tuple[Any, ...]]]:
+        return type(self), (self.path, self.reason, self.keys)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -118,9 +119,84 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
     errors = list(_validator().iter_errors(cfg))  # also fills in the schema's defaults
     if errors:
         path, reason = min((_translate(e) for e in errors), key=lambda pr: _order(cfg, pr[0]))
-        raise ConfigError(_format_path(cfg, path), reason)
+        raise _error(cfg, path, reason)
     _check_semantics(cfg)
     return _normalize(cfg)
+
+
+#: Sections of the workflow's defaults that a user's configuration updates key by key.
+MERGED_SECTIONS = ("model", "limits", "cache", "dask")
+
+
+def combine(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration a run uses: the user's configuration over the workflow's defaults.
+
+    A user configuration that defines ``studies`` replaces the default studies entirely, and
+    with them the defaults' ``figures`` entries (they draw the default studies); a user study
+    never inherits a key from a default study of the same name. ``model``, ``limits``,
+    ``cache`` and ``dask``, and the user's own ``figures`` entries, update the defaults key by
+    key. Any other key of the user's is kept, for :func:`validate` to judge.
+
+    Parameters
+    ----------
+    defaults : the workflow's own configuration (``config/config.yaml``).
+    user : what the user gave (``--configfile`` files and ``--config`` pairs, merged).
+    """
+    own_studies = "studies" in user
+    combined = {key: copy.deepcopy(value) for key, value in defaults.items()
+                if key not in ("studies", "figures")}
+    for key, value in user.items():
+        if key in MERGED_SECTIONS or key == "figures":
+            base = defaults.get(key, {}) if key != "figures" or not own_studies else {}
+            combined[key] = _merged(base, value)
+        elif key != "studies":
+            combined[key] = copy.deepcopy(value)
+    combined["studies"] = copy.deepcopy(user["studies"] if own_studies
+                                        else defaults.get("studies"))
+    combined.setdefault("figures", {} if own_studies else copy.deepcopy(defaults.get("figures",
+                                                                                     {})))
+    return combined
+
+
+def origin(keys: Sequence[Any], layers: Sequence[tuple[str, Mapping[str, Any]]],
+           own_studies: bool) -> str | None:
+    """Which configuration layer a key path came from (for error messages), or None.
+
+    Parameters
+    ----------
+    keys : key path of the offending key (:attr:`ConfigError.keys`).
+    layers : (name, configuration) pairs, lowest precedence first; the first is the
+        workflow's defaults.
+    own_studies : the user defines ``studies`` (then the defaults' studies and figures are not
+        used, see :func:`combine`).
+
+    Returns
+    -------
+    The name of the layer of highest precedence that holds the longest prefix of ``keys``.
+    """
+    unused_defaults = own_studies and bool(keys) and keys[0] in ("studies", "figures")
+    usable = list(layers[1:] if unused_defaults else layers)
+    for length in range(len(keys), 0, -1):
+        for name, layer in reversed(usable):
+            node: Any = layer
+            for key in keys[:length]:
+                try:
+                    node = node[key]
+                except (KeyError, IndexError, TypeError):
+                    break
+            else:
+                return name
+    return None
+
+
+def _merged(base: Any, top: Any) -> Any:
+    """``top`` over ``base``: mappings merged recursively, anything else replaced by ``top``."""
+    if not (isinstance(base, Mapping) and isinstance(top, Mapping)):
+        return copy.deepcopy(top)
+    merged = {key: copy.deepcopy(value) for key, value in base.items()}
+    for key, value in top.items():
+        merged[key] = _merged(base[key], value) if key in base else copy.deepcopy(value)
+    return merged
 
 
 @dataclass(frozen=True, eq=False)
@@ -353,19 +429,19 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
         for key, spec in study["axes"].items():
             where = [*base, "axes", key]
             if key in study["model"]:
-                raise ConfigError(_format_path(cfg, where),
+                raise _error(cfg, where,
                                   f"also set in {_format_path(cfg, [*base, 'model'])}; "
                                   "a parameter is either an axis or a scalar")
             lengths[key] = _check_axis(cfg, where, key, spec)
         for key in study["chunks"]:
             if key not in lengths:
                 axes = ", ".join(lengths) or "none"
-                raise ConfigError(_format_path(cfg, [*base, "chunks", key]),
+                raise _error(cfg, [*base, "chunks", key],
                                   f"not an axis of this study (axes: {axes})")
         size = math.prod(lengths.values())
         if size > max_points:
             grid = " x ".join(str(n) for n in lengths.values())
-            raise ConfigError(_format_path(cfg, [*base, "axes"]),
+            raise _error(cfg, [*base, "axes"],
                               f"grid of {grid} = {size} points exceeds "
                               f"limits.max_points = {max_points}")
 
@@ -378,7 +454,7 @@ def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, A
             _check_finite(cfg, [*where, "values", i], v)
             _check_bound(cfg, [*where, "values", i], key, v)
             if i and not v > values[i - 1]:
-                raise ConfigError(_format_path(cfg, [*where, "values", i]),
+                raise _error(cfg, [*where, "values", i],
                                   f"values must be strictly increasing, but {_show(v)} "
                                   f"follows {_show(values[i - 1])}")
         return len(values)
@@ -388,16 +464,16 @@ def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, A
     _check_bound(cfg, [*where, "start"], key, start)
     last = float(start) + float(step) * (num - 1)  # the same arithmetic as the coordinates
     if not math.isfinite(last):
-        raise ConfigError(_format_path(cfg, [*where, "num"]),
+        raise _error(cfg, [*where, "num"],
                           f"the last point start + step*(num-1) overflows to {last}")
     # Rounding each point to ~1 ulp of the largest |coordinate| keeps them strictly monotonic
     # as long as the step exceeds a few ulps.
     if num > 1 and abs(step) <= 8 * np.spacing(max(abs(float(start)), abs(last))):
-        raise ConfigError(_format_path(cfg, [*where, "step"]),
+        raise _error(cfg, [*where, "step"],
                           f"too small for start {_show(start)}: coordinates would repeat")
     reason = _bound_violation(key, last)
     if reason:
-        raise ConfigError(_format_path(cfg, where),
+        raise _error(cfg, where,
                           f"{reason} at every point, but the last point start + step*"
                           f"{num - 1} is {last!r}")
     return int(num)
@@ -410,7 +486,7 @@ def _bound_violation(key: str, value: float) -> str | None:
 def _check_bound(cfg: dict[str, Any], path: KeyPath, key: str, value: Any) -> None:
     reason = _bound_violation(key, value)
     if reason:
-        raise ConfigError(_format_path(cfg, path), f"{reason}, got {_show(value)}")
+        raise _error(cfg, path, f"{reason}, got {_show(value)}")
 
 
 def _check_finite(cfg: dict[str, Any], path: KeyPath, value: Any) -> None:
@@ -421,7 +497,7 @@ def _check_finite(cfg: dict[str, Any], path: KeyPath, value: Any) -> None:
     except OverflowError:
         finite = False
     if not finite:
-        raise ConfigError(_format_path(cfg, path), f"must be finite, got {_show(value)}")
+        raise _error(cfg, path, f"must be finite, got {_show(value)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -463,6 +539,11 @@ def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------
 # Helpers: plain copies, key paths, values in messages
+
+
+def _error(cfg: Any, path: Sequence[Any], reason: str) -> ConfigError:
+    """A :class:`ConfigError` for the key path ``path`` of ``cfg``."""
+    return ConfigError(_format_path(cfg, path), reason, path)
 
 
 def _plain(obj: Any) -> Any:

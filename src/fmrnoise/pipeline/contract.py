@@ -21,15 +21,21 @@ _GAMMAS = ("gamma_l_up", "gamma_l_down", "gamma_r_up", "gamma_r_down")
 
 
 def stage_parameters(stage: str, lead_damping: bool) -> tuple[str, ...]:
-    """Numeric model parameters that the values of ``stage`` depend on, in canonical order."""
+    """Numeric model parameters that the values of ``stage`` depend on, in canonical order.
+
+    These are the axes its store spans and the parameters its rule receives: a stage never
+    reruns for a parameter it does not depend on (tests/pipeline/test_sources.py checks the
+    table against the code). The total spin acts only through lead damping.
+    """
     steady = {"B0", "Omega", "omega_d", "alpha0"}
     if lead_damping:
         steady |= set(LEAD_PARAMETERS)
+    transport = steady | {"mu_l", "mu_r", "rho_up", "rho_down", *_GAMMAS}
     needed = {
         "steady_state": steady,
         "distribution": steady | {"mu_l", "mu_r", *_GAMMAS},
-        "dot_voltage": steady | {"mu_l", "mu_r", "rho_up", "rho_down", *_GAMMAS},
-        "noise": set(NUMERIC_PARAMETERS),
+        "dot_voltage": transport,
+        "noise": transport | {"T", "T_r"},
     }[stage]
     return tuple(p for p in NUMERIC_PARAMETERS if p in needed)
 

@@ -16,6 +16,7 @@ by the stage's module ``fmrnoise.pipeline.stages.<stage>``.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import shutil
 import time
@@ -35,6 +36,7 @@ from .cache import ChunkCache, DamagedEntry, chunk_key
 from .contract import GAUGE, NOISE_CONVENTION, Variable
 from .grid import Grid, axis_values, chunk_label
 from .logs import OutputError
+from .plan import grid_text, spec_changes
 from .sources import code_hash, stage_module, stage_sources
 
 log = logging.getLogger(__name__)
@@ -180,7 +182,8 @@ def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> li
 
 def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
               upstream: str | Path | None = None, threads: int = 1,
-              dask_address: str | None = None) -> StageReport:
+              dask_address: str | None = None, record: str | Path | None = None
+              ) -> StageReport:
     """Compute a stage over its grid and write its Zarr store.
 
     Parameters
@@ -191,6 +194,8 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     upstream : the study's steady-state store, for the stages after it.
     threads : Dask workers (threads) inside this process.
     dask_address : a dask.distributed scheduler to send the chunks to instead.
+    record : a JSON file that keeps the specification of the last successful run (beside the
+        stage's log): a rerun logs which of its keys changed, and their old and new values.
 
     Returns
     -------
@@ -239,8 +244,9 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
             jobs.append(ChunkJob(spec, grid, index, key, str(partial), str(cache_dir),
                                  None if upstream is None else str(upstream), up_grid,
                                  chunk_files))
-        log.info("%s of study %s: %d points in %d chunks of %s", stage, spec["study"],
-                 int(np.prod(grid.shape)), len(jobs), grid.chunk_shape)
+        log.info("%s of study %s: %s in %d chunks of %s", stage, spec["study"],
+                 grid_text(spec["axes"]), len(jobs), grid.chunk_shape)
+        _log_changes(record, spec)
         outcomes = _execute(jobs, threads, dask_address)
         store.finalize(partial, {
             "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
@@ -251,9 +257,25 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
         if isinstance(err, OutputError) and str(err.filename).startswith(str(partial)):
             raise OutputError(err.errno, err.strerror, str(output)) from err  # the user's name
         raise
+    if record is not None:
+        with store.writing(record):
+            Path(record).write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n")
     reused = sum(outcome.reused for outcome in outcomes)
     report = StageReport(stage, len(jobs), len(jobs) - reused, reused,
                          time.perf_counter() - start)
     log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
              report.computed, report.reused, report.n_chunks, report.seconds)
     return report
+
+
+def _log_changes(record: str | Path | None, spec: Mapping) -> None:
+    """Log how ``spec`` differs from the one of the last successful run, kept in ``record``."""
+    try:
+        previous = json.loads(Path(record).read_text()) if record is not None else None
+    except (OSError, ValueError):
+        previous = None
+    if previous is None:
+        return
+    changes = spec_changes(previous, json.loads(json.dumps(spec)))
+    if changes:
+        log.info("parameters changed since the last run: %s", "; ".join(changes))
