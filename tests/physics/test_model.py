@@ -40,5 +40,5 @@ def test_integers_and_arrays_become_float_arrays_and_the_switch_a_bool():
     model = Model(omega_d=[-1, 0, 1], lead_damping=np.bool_(True), T_r=None)
     assert model.omega_d.dtype == np.float64 and model.lead_damping is True
     assert model.T_r is None and model.T_right is model.T
-    with pytest.raises(TypeError, match="^lead_damping: expected a bool"):
+    with pytest.raises(TypeError, match=r"^lead_damping: expected a bool"):
         Model(lead_damping=1)
