@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test test-fast lint bench report clean
+.PHONY: run plan test test-fast lint bench report clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(VENV)/bin/uv
 # The default studies and figures of config/config.yaml (profile: profiles/default).
 run: $(VENV)/.synced
 	$(VENV)/bin/snakemake
+
+# What a run computes (studies, grids, figures), without running it: `make plan`, or with your
+# own configuration files `make plan CONFIG=my_study.yaml` (as `snakemake --configfile`).
+plan: $(VENV)/.synced
+	@$(VENV)/bin/python -m fmrnoise.pipeline.plan $(CONFIG)
 
 report: run
 	$(VENV)/bin/snakemake --report results/report.html

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quickstart_prints_what_the_readme_shows():
     readme = (ROOT / "README.md").read_text()
     script = (ROOT / "examples" / "quickstart.py").read_text()
-    shown = re.search(r"<!-- quickstart-output -->\n```text\n(.*?)```", readme, re.S).group(1)
+    shown = re.search(r"<!-- output of examples/quickstart.py -->\n```text\n(.*?)```", readme,
+                      re.S).group(1)
     code = re.search(r"```python\n(import numpy as np\n\nimport fmrnoise.*?)```", readme,
                      re.S).group(1)
     assert code.strip() in script  # the README shows the script's code

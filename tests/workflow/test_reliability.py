@@ -808,6 +808,6 @@ def test_too_large_grid_is_refused_before_any_job_naming_the_key(snakefile, tmp_
                        snakefile=snakefile, check=False)
     assert result.returncode != 0
     assert ("Invalid configuration: studies.big.axes: grid of 20000 x 20000 = 400000000 points "
-            "exceeds limits.max_points = 100000000") in result.stderr.splitlines()
+            "exceeds limits.max_points = 100000000 (in big.yaml)") in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()

@@ -5,34 +5,26 @@ from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
 
-from fmrnoise.pipeline.config import ConfigError, combine, origin, validate
+from fmrnoise.pipeline.config import ConfigError, resolve
 from fmrnoise.pipeline.contract import STAGES
 from fmrnoise.pipeline.logs import OutputError, check_locations
-from fmrnoise.pipeline.plan import stage_spec
+from fmrnoise.pipeline.plan import describe, run_figures, source_text, stage_spec
 from fmrnoise.pipeline.sources import closure, stage_sources
 
 # The workflow's defaults (config/config.yaml) are merged here rather than by a `configfile:`
 # directive: a user configuration that defines `studies` replaces the default studies instead
-# of being deep-merged into them (fmrnoise.pipeline.config.combine). `config` holds what the
-# user gave: the --configfile files and the --config pairs, merged by Snakemake.
+# of being deep-merged into them (fmrnoise.pipeline.config.resolve): Snakemake's `config` holds
+# only what the user gave, the --configfile files and the --config pairs.
 DEFAULTS_FILE = Path(workflow.basedir) / "config" / "config.yaml"
-USER_FILES = [Path(os.path.relpath(path)) for path in workflow.config_settings.configfiles]
-OWN_STUDIES = "studies" in config
-
-
-def _config_error(err):
-    """The one-line message of an invalid configuration, naming the file the key came from."""
-    layers = [(str(DEFAULTS_FILE), load_configfile(DEFAULTS_FILE)),
-              *((str(path), load_configfile(path)) for path in USER_FILES),
-              ("--config", dict(workflow.config_settings.config))]
-    source = origin(err.keys, layers, OWN_STUDIES)
-    return f"Invalid configuration: {err}" + (f" (in {source})" if source else "")
-
+LAYERS = [*((os.path.relpath(path), load_configfile(path))
+            for path in workflow.config_settings.configfiles),
+          *([("--config", dict(workflow.config_settings.config))]
+            if workflow.config_settings.config else [])]
 
 try:
-    VALID = validate(combine(load_configfile(DEFAULTS_FILE), config))
+    VALID = resolve(load_configfile(DEFAULTS_FILE), LAYERS, os.path.relpath(DEFAULTS_FILE))
 except ConfigError as err:
-    sys.exit(_config_error(err))
+    sys.exit(f"Invalid configuration: {err}")
 
 # Settings that must not trigger reruns are read by the scripts from `config` on purpose.
 config["dask"] = VALID["dask"]

@@ -8,13 +8,8 @@
 import importlib
 import inspect
 
-from fmrnoise.pipeline.plan import describe
 from fmrnoise.pipeline.sources import figure_sources
-
-#: The figures in report order; each drawn by fmrnoise.plots.<name>.draw.
-FIGURES = ("precession_angle", "fmr_line", "temperature_crossover", "drive_power",
-           "dot_distribution", "phase_diagram", "phase_diagram_magnetic", "bias_sweep",
-           "thermal_bias")
+from fmrnoise.plots import FIGURES
 
 
 def figure_module(name):
@@ -68,11 +63,8 @@ report: "../report/workflow.rst"
 
 # What the run computes, before any job runs (also in a dry run): studies, grids, figures.
 if workflow.is_main_process:
-    source = (f"from {', '.join(map(str, USER_FILES)) or '--config'}; the default studies do "
-              "not run" if OWN_STUDIES else f"the default studies of {DEFAULTS_FILE.name}")
-    _plan = describe(VALID, [name for name in FIGURES if name in VALID["figures"]]
-                     + ["overview of every study"])
-    print("\n".join([f"{_plan[0]} ({source})", *_plan[1:]]), file=sys.stderr)
+    print("\n".join(describe(VALID, source_text(LAYERS, os.path.relpath(DEFAULTS_FILE)),
+                             run_figures(VALID))), file=sys.stderr)
 
 
 for _index, _name in enumerate(FIGURES):

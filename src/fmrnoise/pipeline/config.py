@@ -158,6 +158,35 @@ def combine(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, A
     return combined
 
 
+def resolve(defaults: Mapping[str, Any], layers: Sequence[tuple[str, Mapping[str, Any]]],
+            defaults_name: str = "config/config.yaml") -> dict[str, Any]:
+    """The validated configuration of a run: the user's layers combined with the defaults.
+
+    Parameters
+    ----------
+    defaults : the workflow's own configuration (``config/config.yaml``).
+    layers : the user's configurations as (name, mapping) pairs, lowest precedence first
+        (``--configfile`` files in order, then the ``--config`` pairs); merged key by key among
+        themselves, then combined with the defaults (:func:`combine`).
+    defaults_name : how error messages name the defaults.
+
+    Raises
+    ------
+    ConfigError : as :func:`validate`; the reason ends with the file (layer) the offending key
+        came from, e.g. ``"(in my_study.yaml)"``.
+    """
+    user: dict[str, Any] = {}
+    for _, layer in layers:
+        user = _merged(user, layer)
+    try:
+        return validate(combine(defaults, user))
+    except ConfigError as err:
+        source = origin(err.keys, [(defaults_name, defaults), *layers], "studies" in user)
+        if source is None:
+            raise
+        raise ConfigError(err.path, f"{err.reason} (in {source})", err.keys) from None
+
+
 def origin(keys: Sequence[Any], layers: Sequence[tuple[str, Mapping[str, Any]]],
            own_studies: bool) -> str | None:
     """Which configuration layer a key path came from (for error messages), or None.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,21 @@ def axis_values(spec: Mapping) -> FloatArray:
     if "values" in spec:
         return np.asarray(spec["values"], dtype=float)
     return spec["start"] + spec["step"] * np.arange(spec["num"], dtype=float)
+
+
+def axis_length(spec: Mapping) -> int:
+    """Number of points of one axis (``{values: [...]}`` or ``{start, step, num}``)."""
+    return len(spec["values"]) if "values" in spec else int(spec["num"])
+
+
+def grid_text(axes: Mapping[str, Mapping]) -> str:
+    """A grid as ``omega_d 1201 × Omega 5 = 6005 points`` (``1 point`` without axes)."""
+    lengths = {name: axis_length(axis) for name, axis in axes.items()}
+    size = math.prod(lengths.values())
+    points = f"{size} point{'s' if size != 1 else ''}"
+    if not lengths:
+        return points
+    return " × ".join(f"{name} {n}" for name, n in lengths.items()) + f" = {points}"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from ..plots import FIGURES
 from .contract import STAGE_OPTIONS, STAGES, stage_parameters, stage_variables
+from .grid import axis_length, grid_text
 from .sources import library_versions
 
 
@@ -46,65 +48,85 @@ def stage_spec(config: Mapping, study: str, stage: str) -> dict:
     }
 
 
-def grid_text(axes: Mapping[str, Mapping]) -> str:
-    """A grid as ``omega_d 1201 × Omega 5 = 6005 points`` (``1 point`` without axes)."""
-    lengths = {name: len(axis["values"]) if "values" in axis else int(axis["num"])
-               for name, axis in axes.items()}
-    size = math.prod(lengths.values())
-    points = f"{size} point{'s' if size != 1 else ''}"
-    if not lengths:
-        return points
-    return " × ".join(f"{name} {n}" for name, n in lengths.items()) + f" = {points}"
+def describe(config: Mapping, source: str, figures: Sequence[str] = ()) -> list[str]:
+    """What a run of ``config`` computes: a header, one line per study, the figures.
 
+    Printed before any job runs (also by a dry run) and by ``python -m fmrnoise.pipeline.plan``.
+    Each study's line gives its grid and point count, the stores whose grid is smaller (a
+    store spans only the axes its stage depends on) and the study's options.
 
-def describe(config: Mapping, figures: Sequence[str] = ()) -> list[str]:
-    """What a run of ``config`` computes, one line per study (printed before any job runs).
-
-    Each line gives the study's grid and point count, the stores whose grid is smaller (a
-    store spans only the axes its stage depends on) and the study's options; ``figures`` are
-    the figures the run draws.
+    Parameters
+    ----------
+    config : a validated configuration.
+    source : where the studies come from, for the header.
+    figures : the figures the run draws.
     """
     studies = config["studies"]
     lines = []
     for study, resolved in studies.items():
         line = f"  {study}: {grid_text(resolved['axes'])}"
-        smaller = {}
+        smaller: dict[str, list[str]] = {}
         for stage in STAGES:
             axes = stage_spec(config, study, stage)["axes"]
             if len(axes) < len(resolved["axes"]):
                 smaller.setdefault(grid_text(axes), []).append(stage)
         for grid, stages in smaller.items():
             line += f"; {', '.join(stages)}: {grid}"
-        options = [name for name in sorted({o for opts in STAGE_OPTIONS.values() for o in opts})
-                   if resolved.get(name)]
+        options = sorted({o for opts in STAGE_OPTIONS.values() for o in opts if resolved.get(o)})
         if options:
             line += f"; options: {', '.join(options)}"
         lines.append(line)
-    total = sum(math.prod(len(a["values"]) if "values" in a else int(a["num"])
-                          for a in s["axes"].values()) for s in studies.values())
+    total = sum(math.prod(map(axis_length, s["axes"].values())) for s in studies.values())
     head = (f"fmrnoise plan: {len(studies)} stud{'ies' if len(studies) != 1 else 'y'}, "
-            f"{total} grid points")
+            f"{total} grid points ({source})")
     tail = [f"  figures: {', '.join(figures)}"] if figures else []
     return [head, *lines, *tail]
 
 
-def spec_changes(old: Mapping, new: Mapping, prefix: str = "") -> list[str]:
-    """What differs between two stage specifications, one ``key: old → new`` per leaf.
+def run_figures(config: Mapping) -> list[str]:
+    """The figures a run of ``config`` draws: its configured figures, and every overview."""
+    return [*(name for name in FIGURES if name in config["figures"]), "overview of every study"]
 
-    A stage's log names these when the stage reruns because its parameters changed (Snakemake
-    removes the old store before the job: the previous specification is kept beside the log).
-    A mapping that appears or disappears as a whole is named, not expanded.
-    """
-    lines = []
-    for key in [*old, *(k for k in new if k not in old)]:
-        name = f"{prefix}{key}"
-        if key not in new:
-            lines.append(f"{name}: removed")
-        elif key not in old:
-            lines.append(f"{name}: added" if isinstance(new[key], Mapping)
-                         else f"{name}: added, {new[key]!r}")
-        elif isinstance(old[key], Mapping) and isinstance(new[key], Mapping):
-            lines.extend(spec_changes(old[key], new[key], f"{name}."))
-        elif old[key] != new[key]:
-            lines.append(f"{name}: {old[key]!r} → {new[key]!r}")
-    return lines
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fmrnoise.pipeline.plan [--defaults FILE] [CONFIGFILE ...]``: the plan of a
+    run with these configuration files (as ``snakemake --configfile``), without Snakemake."""
+    import argparse
+    import sys
+
+    import yaml
+
+    from .config import ConfigError, resolve
+
+    parser = argparse.ArgumentParser(prog="python -m fmrnoise.pipeline.plan",
+                                     description=main.__doc__)
+    parser.add_argument("configfiles", nargs="*", help="the user's configuration files")
+    parser.add_argument("--defaults", default="config/config.yaml",
+                        help="the workflow's defaults (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    def load(path: str) -> dict:
+        with open(path, encoding="utf-8") as file:
+            return yaml.safe_load(file) or {}
+
+    layers = [(path, load(path)) for path in args.configfiles]
+    try:
+        config = resolve(load(args.defaults), layers, args.defaults)
+    except ConfigError as err:
+        print(f"Invalid configuration: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(describe(config, source_text(layers, args.defaults),
+                             run_figures(config))))
+    return 0
+
+
+def source_text(layers: Sequence[tuple[str, Mapping]], defaults: str) -> str:
+    """Where a run's studies come from, for the plan's header."""
+    own = [name for name, layer in layers if "studies" in layer]
+    if own:
+        return f"studies of {', '.join(own)}; the default studies do not run"
+    return f"the default studies of {defaults}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

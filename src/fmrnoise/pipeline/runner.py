@@ -34,9 +34,8 @@ from ..physics.model import Model
 from . import store
 from .cache import ChunkCache, DamagedEntry, chunk_key
 from .contract import GAUGE, NOISE_CONVENTION, Variable
-from .grid import Grid, axis_values, chunk_label
+from .grid import Grid, axis_values, chunk_label, grid_text
 from .logs import OutputError
-from .plan import grid_text, spec_changes
 from .sources import code_hash, stage_module, stage_sources
 
 log = logging.getLogger(__name__)
@@ -266,6 +265,28 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
              report.computed, report.reused, report.n_chunks, report.seconds)
     return report
+
+
+def spec_changes(old: Mapping, new: Mapping, prefix: str = "") -> list[str]:
+    """What differs between two stage specifications, one ``key: old → new`` per leaf.
+
+    A stage's log names these when the stage reruns because its parameters changed (Snakemake
+    removes the old store before the job: the previous specification is kept beside the log).
+    A mapping that appears or disappears as a whole is named, not expanded.
+    """
+    lines = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        name = f"{prefix}{key}"
+        if key not in new:
+            lines.append(f"{name}: removed")
+        elif key not in old:
+            lines.append(f"{name}: added" if isinstance(new[key], Mapping)
+                         else f"{name}: added, {new[key]!r}")
+        elif isinstance(old[key], Mapping) and isinstance(new[key], Mapping):
+            lines.extend(spec_changes(old[key], new[key], f"{name}."))
+        elif old[key] != new[key]:
+            lines.append(f"{name}: {old[key]!r} → {new[key]!r}")
+    return lines
 
 
 def _log_changes(record: str | Path | None, spec: Mapping) -> None:

@@ -8,3 +8,9 @@ of figure-only settings; it returns a :class:`matplotlib.figure.Figure`. The wor
 of one figure reruns that figure alone. Shared helpers and the style live in
 :mod:`fmrnoise.plots.style`.
 """
+
+#: The figures of the default studies, in the order of the report (``figure_<name>`` rules);
+#: besides them, every study gets its ``overview``.
+FIGURES = ("precession_angle", "fmr_line", "temperature_crossover", "drive_power",
+           "dot_distribution", "phase_diagram", "phase_diagram_magnetic", "bias_sweep",
+           "thermal_bias")
