@@ -108,8 +108,19 @@ def test_every_command_and_python_block_of_the_documentation_runs_as_written(cop
                 printed = run(block, copy)
                 ran.append(str(block))
     assert compared >= 2 and len(ran) >= 5, ran
-    # what the README's commands made: the default studies' figures, the user's study alone
-    assert (copy / "results" / "figures" / "fmr_line.png").stat().st_size > 0
+    # what the README's commands made: every default store and figure, the user's study alone
+    import yaml
+
+    from fmrnoise.pipeline.contract import STAGES
+    from fmrnoise.plots import FIGURES
+
+    defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for study in defaults["studies"]:
+        for stage in STAGES:
+            assert (copy / "results" / study / f"{stage}.zarr" / "zarr.json").is_file()
+        assert (copy / "results" / "figures" / study / "overview.pdf").stat().st_size > 0
+    for figure in FIGURES:
+        assert (copy / "results" / "figures" / f"{figure}.png").stat().st_size > 0
     assert (copy / "results" / "report.html").stat().st_size > 0
     assert (copy / "results" / "figures" / "my_line" / "overview.png").stat().st_size > 0
     assert (copy / "elsewhere" / "results" / "my_line" / "noise.zarr").is_dir()
@@ -124,18 +135,30 @@ def test_the_exempt_blocks_are_the_suite_itself_benchmarks_conda_and_slurm():
             assert EXEMPT.match(command), f"{block}: {command!r} is not exempt"
 
 
-def test_a_user_study_alone_runs_and_a_dry_run_lists_no_default_study(copy):
-    """After the README's commands: a dry run with the user's file plans only the user's
-    study, also when it is named like a default study and has only values axes."""
-    (copy / "fmr_line.yaml").write_text(
+def test_a_user_study_alone_runs_and_a_dry_run_lists_no_default_study(tmp_path, copy):
+    """A dry run with the user's file plans only the user's study, also when it is named like
+    a default study and has only values axes; the run computes it and its overview alone."""
+    (tmp_path / "fmr_line.yaml").write_text(
         "studies:\n  fmr_line:\n    axes:\n      T: {values: [0.1, 0.2]}\n")
-    result = subprocess.run([str(copy / ".venv" / "bin" / "snakemake"), "-n", "--configfile",
-                             "fmr_line.yaml"], cwd=copy, env=plain_environment(copy),
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    plan = re.search(r"fmrnoise plan: .*?\n(?=\S|\Z)", result.stderr + "\n", re.S).group(0)
+
+    def snakemake(*args: str) -> subprocess.CompletedProcess:
+        command = [str(copy / ".venv" / "bin" / "snakemake"), "-s", str(copy / "Snakefile"),
+                   *args, "--configfile", "fmr_line.yaml"]
+        result = subprocess.run(command, cwd=tmp_path, env=plain_environment(copy),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    dry = snakemake("-n")
+    plan = re.search(r"fmrnoise plan: .*?\n(?=\S|\Z)", dry.stderr + "\n", re.S).group(0)
     assert "  fmr_line: T 2 = 2 points" in plan
-    assert not re.search(r"phase_diagram|bias_sweep|thermal_bias", result.stdout + plan)
+    assert not re.search(r"phase_diagram|bias_sweep|thermal_bias|precession", dry.stdout + plan)
+    snakemake()
+    made = sorted(str(p.relative_to(tmp_path / "results")) for p in
+                  (tmp_path / "results").glob("**/*") if p.suffix in (".zarr", ".png"))
+    assert made == ["figures/fmr_line/overview.png", "fmr_line/distribution.zarr",
+                    "fmr_line/dot_voltage.zarr", "fmr_line/noise.zarr",
+                    "fmr_line/steady_state.zarr"]
 
 
 def test_the_tutorial_notebook_runs(copy):

@@ -32,6 +32,7 @@ SMALL = {
                       "axes": {"mu_l": {"start": -1.5, "step": 0.3, "num": 11},
                                "T_r": {"values": [0.0, 0.02, 0.3]},
                                "Omega": {"values": [0.0, 0.04]}}},
+        "tiny_point": {"model": {"omega_d": -1.0, "mu_l": 0.2}},
         "tiny_magnetic": {"model": MAGNETIC,
                           "axes": {"omega_d": {"start": -1.1, "step": 0.025, "num": 9},
                                    "Omega": {"start": 0.0, "step": 0.02, "num": 5}}},
@@ -50,7 +51,8 @@ SMALL = {
     },
 }
 FIGURES = list(SMALL["figures"])
-TARGETS = [f"results/figures/{name}.{ext}" for name in FIGURES for ext in ("png", "pdf")]
+TARGETS = [*(f"results/figures/{name}.{ext}" for name in FIGURES for ext in ("png", "pdf")),
+           *(f"results/figures/{study}/overview.png" for study in SMALL["studies"])]
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,7 @@ def test_report_builds_with_every_figure(run):
     for name in FIGURES:
         assert f"{name}.png" in report, name
     assert "tiny_magnetic" in report
+    assert report.count("overview.png") >= len(SMALL["studies"])
 
 
 def test_precession_angle_draws_every_stored_state(run):
@@ -266,3 +269,45 @@ def test_save_writes_each_format(tmp_path: Path):
     style.save(figure, str(tmp_path / "a.png"), str(tmp_path / "a.pdf"))
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "a.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def overview(run: SimpleNamespace, study: str, **settings: object) -> tuple[Figure, dict]:
+    paths = (run.workdir / "results" / study).glob("*.zarr")
+    data = {path.stem: xr.open_zarr(path).load() for path in paths}
+    module = importlib.import_module("fmrnoise.plots.overview")
+    return module.draw(data["steady_state"], data["dot_voltage"], data["noise"],
+                       settings), data
+
+
+def test_overview_of_three_axes_draws_lines_through_the_middle_slice(run):
+    figure, data = overview(run, "tiny_line")
+    angle, noise_ax, current_ax = figure.axes[:3]
+    noise = data["noise"].sel(T=0.1)  # the middle of three temperatures
+    steady = data["steady_state"]
+    stable = steady.stability == 0
+    for omega in steady.Omega.values:
+        ratio = (noise.S / noise.S_eq).where(stable).sel(Omega=omega)
+        assert drawn(noise_ax, steady.omega_d, ratio.isel(branch=stable.sel(
+            Omega=omega).argmax("branch")).where(stable.sel(Omega=omega).any("branch")))
+        slot = steady.sel(Omega=omega, branch=1)
+        assert drawn(angle, steady.omega_d, slot.theta.where(slot.stability == 1))
+        current = data["dot_voltage"].current.sel(Omega=omega).isel(branch=0)  # stable slot
+        assert drawn(current_ax, steady.omega_d, current)
+    assert "T = 0.1" in figure.get_suptitle()
+
+
+def test_overview_of_two_long_axes_draws_maps(run, monkeypatch):
+    module = importlib.import_module("fmrnoise.plots.overview")
+    monkeypatch.setattr(module, "MAX_LINES", 2)
+    figure, data = overview(run, "tiny_magnetic")
+    n_stable = data["steady_state"].n_stable.transpose("Omega", "omega_d").values
+    assert np.array_equal(meshes(figure)[0], n_stable)
+
+
+def test_overview_of_a_single_point_tabulates_its_states(run):
+    figure, data = overview(run, "tiny_point")
+    table = next(child for child in figure.axes[0].get_children()
+                 if type(child).__name__ == "Table")
+    texts = [cell.get_text().get_text() for cell in table.get_celld().values()]
+    theta = data["steady_state"].theta.values
+    assert f"{theta[0]:.6g}" in texts and "stable" in texts and "unstable" in texts

@@ -64,7 +64,7 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
     """The overview figure of a study (module docstring)."""
     drawn, fixed = drawn_axes(noise, settings)
     steady, volt, data = (_fix(ds, fixed) for ds in (steady_state, dot_voltage, noise))
-    ratio = stable_branch(steady, noise_ratio(data) + 1)  # S/S_eq
+    ratio = stable_branch(steady, data.S / data.S_eq)
     current = stable_branch(steady, volt.current)
     if not drawn:
         figure = _point(steady, ratio, current)
