@@ -286,13 +286,18 @@ def test_overview_of_three_axes_draws_lines_through_the_middle_slice(run):
     steady = data["steady_state"]
     stable = steady.stability == 0
     for omega in steady.Omega.values:
-        ratio = (noise.S / noise.S_eq).where(stable).sel(Omega=omega)
-        assert drawn(noise_ax, steady.omega_d, ratio.isel(branch=stable.sel(
-            Omega=omega).argmax("branch")).where(stable.sel(Omega=omega).any("branch")))
+        here = stable.sel(Omega=omega)
+        first = here.argmax("branch")  # the lowest-theta stable slot
+
+        def at_stable(values: xr.DataArray, first=first, here=here) -> xr.DataArray:
+            return values.isel(branch=first).where(here.any("branch"))
+
+        ratio = (noise.S / noise.S_eq).sel(Omega=omega)
+        assert drawn(noise_ax, steady.omega_d, at_stable(ratio))
+        assert drawn(current_ax, steady.omega_d,
+                     at_stable(data["dot_voltage"].current.sel(Omega=omega)))
         slot = steady.sel(Omega=omega, branch=1)
         assert drawn(angle, steady.omega_d, slot.theta.where(slot.stability == 1))
-        current = data["dot_voltage"].current.sel(Omega=omega).isel(branch=0)  # stable slot
-        assert drawn(current_ax, steady.omega_d, current)
     assert "T = 0.1" in figure.get_suptitle()
 
 
