@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run plan test test-fast lint bench report clean
+.PHONY: run plan test test-fast lint bench report docs clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test-fast: $(VENV)/.synced
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
+
+# The documentation (docs/*.md, Sphinx with MyST): docs/_build/html/index.html. Warnings fail.
+docs: $(VENV)/.synced
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # Deletes results/ and .snakemake/ together: one without the other loses provenance.
 clean:

@@ -2,7 +2,7 @@
 
 - :mod:`benchmarks.baseline`: a per-point baseline written as a physicist would in a notebook
   (a loop over points, ``scipy.optimize.brentq`` for theta, ``scipy.integrate.quad`` for the noise
-  integral of physics.md §6), timed on a subset of the same points as fmrnoise;
+  integral of docs/theory.md §6), timed on a subset of the same points as fmrnoise;
 - :mod:`benchmarks.kernels`: throughput of the physics kernels and of each pipeline stage's chunk
   function, on one core and on two;
 - :mod:`benchmarks.pipeline`: the Snakemake workflow end to end on

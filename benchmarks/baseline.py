@@ -1,9 +1,9 @@
 """A per-point baseline, written as a physicist would in a notebook.
 
 One grid point at a time, in plain Python floats: ``scipy.optimize.brentq`` for the stationary
-angle theta (physics.md §3) and ``scipy.integrate.quad`` for the noise integral
+angle theta (docs/theory.md §3) and ``scipy.integrate.quad`` for the noise integral
 S = sum_sigma G_l G_r [G_r J(d,l) + G_l J(d,r)] / G_Sigma², J(d,x) = ∫[1 - F_d F_x] d eps
-(physics.md §4, §6). It shares no code with fmrnoise, so its values also cross-check fmrnoise.
+(docs/theory.md §4, §6). It shares no code with fmrnoise, so its values also cross-check fmrnoise.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 
 @dataclass(frozen=True)
 class Point:
-    """Parameters of one point (physics.md §2); T_r None means T."""
+    """Parameters of one point (docs/theory.md §2); T_r None means T."""
 
     B0: float = 1.0
     Omega: float = 0.02
@@ -39,7 +39,7 @@ class Point:
 
 
 def kappa(p: Point, theta: float) -> float:
-    """kappa(theta) = alpha(theta) omega_d - I_s(theta)/S, from the formulas of physics.md §5."""
+    """kappa(theta) = alpha(theta) omega_d - I_s(theta)/S, by the formulas of docs/theory.md §5."""
     if not p.lead_damping:
         return p.alpha0 * p.omega_d
     c2, s2 = math.cos(theta / 2) ** 2, math.sin(theta / 2) ** 2
@@ -81,7 +81,7 @@ def stable_states(p: Point, n_grid: int = 400) -> list[float]:
 
     Constant kappa: brentq on each hemisphere. theta-dependent kappa: sign changes of
     h(theta) = sin²theta (b² + kappa² cos²theta) - Omega² cos²theta on a uniform theta grid,
-    each refined with brentq. Stability from the Jacobian of physics.md §3, kappa' by a central
+    each refined with brentq. Stability from the Jacobian of docs/theory.md §3, kappa' by a central
     difference.
     """
     b = p.B0 + p.omega_d

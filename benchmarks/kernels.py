@@ -25,7 +25,7 @@ from .timing import best_of, fmt_rate, threaded_wall
 
 NORMAL = {"gamma_l_up": 0.3, "gamma_l_down": 0.3, "gamma_r_up": 0.5, "gamma_r_down": 0.5}
 MAGNETIC = {"gamma_l_up": 0.9, "gamma_l_down": 0.3, "gamma_r_up": 0.6, "gamma_r_down": 0.6}
-#: Lead damping with a magnetic left lead and a bias: the R7 parameters of physics.md §8.
+#: Lead damping with a magnetic left lead and a bias: the R7 parameters of docs/theory.md §8.
 LEAD_DAMPING = {"lead_damping": True, "total_spin": 20.0, "alpha0": 0.03, "mu_l": 0.2,
                 **MAGNETIC}
 

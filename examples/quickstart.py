@@ -1,4 +1,5 @@
-"""fmrnoise in a notebook: an FMR line detected by noise, then a magnetic lead (physics.md R7)."""
+"""fmrnoise in a notebook: an FMR line detected by noise, then a magnetic lead
+(docs/theory.md §8 R7)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Lab-frame time integration against the steady states (physics.md §3, independent check)."""
+"""Lab-frame time integration against the steady states (docs/theory.md §3, independent check)."""
 
 from __future__ import annotations
 

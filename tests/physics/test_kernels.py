@@ -1,4 +1,4 @@
-"""Energy-integral kernels against physics.md §6, §8 R9, §9 and high-precision quadrature."""
+"""Energy-integral kernels against docs/theory.md §6, §8 R9, §9 and high-precision quadrature."""
 
 import mpmath as mp
 import numpy as np

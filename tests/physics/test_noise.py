@@ -1,4 +1,4 @@
-"""Zero-frequency noise against physics.md §6, §8 (R2-R5, R7, FMR line) and mpmath."""
+"""Zero-frequency noise against docs/theory.md §6, §8 (R2-R5, R7, FMR line) and mpmath."""
 
 import mpmath as mp
 import numpy as np
@@ -24,7 +24,7 @@ FMR = Model(B0=1.0, Omega=0.02, alpha0=0.05, T=0.1, **NORMAL)
 
 def mp_noise(model: Model, theta: float, phidot: float, dps: int = 30) -> float:
     """S = sum_sigma G_l G_r [G_r J(d,l) + G_l J(d,r)] / G_Sigma² with J = ∫[1 - F_d F_x],
-    the distributions built from the table of physics.md §4 and integrated by mpmath.quad."""
+    the distributions built from the table of docs/theory.md §4 and integrated by mpmath.quad."""
     with mp.workdps(dps):
         theta, phidot = mp.mpf(theta), mp.mpf(phidot)
         c2, s2 = mp.cos(theta / 2) ** 2, mp.sin(theta / 2) ** 2

@@ -1,4 +1,4 @@
-"""Steady states against physics.md §3, §8 (R1, R6, R7, R8, FMR line) and §9 corner cases."""
+"""Steady states against docs/theory.md §3, §8 (R1, R6, R7, R8, FMR line) and §9 corner cases."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ MAGNETIC_WINDOW = Model(  # the phase_diagram_magnetic study of config/config.ya
 ], ids=["r7_lead_damping", "magnetic_window", "r6a", "r6b"])
 def test_trace_and_det_equal_the_numerical_jacobian_of_the_equations_of_motion(model, law,
                                                                                n_states):
-    """Second, independent way to tr J and det J (physics.md §3): differentiate the exact
+    """Second, independent way to tr J and det J (docs/theory.md §3): differentiate the exact
     rotating-frame equations of motion numerically at every state found."""
     states = steady_states(model, damping_law=law)
     checked = 0
@@ -190,7 +190,7 @@ def test_fmr_line_theta_peaks_off_free_precession_frequency():
     assert_allclose(-minus_theta(peak), 0.41197472603262, atol=1e-13, rtol=0)
 
 
-# --- corner cases (physics.md §9) ---------------------------------------------------------------
+# --- corner cases (docs/theory.md §9) ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("law", [None, constant_law(0.05)], ids=["closed_form", "bracketing"])

@@ -1,4 +1,4 @@
-"""Distributions, dot voltage, currents, damping and torque against physics.md §4, §5, §8."""
+"""Distributions, dot voltage, currents, damping and torque against docs/theory.md §4, §5, §8."""
 
 import numpy as np
 import pytest
@@ -48,7 +48,7 @@ def test_self_consistent_magnetic_lead_r7():
     assert result.spin_current == pytest.approx(0.0238110051580388187, rel=1e-10)
     assert spin_torque(R7, R7_THETA) == pytest.approx(0.0238110051580388187, rel=1e-10)
     assert lead_gilbert_damping(R7, R7_THETA) == pytest.approx(0.0564827023057191248, rel=1e-10)
-    # charge-neutral V_d = sum_sigma rho^sigma V_d^sigma / sum_sigma rho^sigma (physics.md §5)
+    # charge-neutral V_d = sum_sigma rho^sigma V_d^sigma / sum_sigma rho^sigma (docs/theory.md §5)
     assert result.V_d == pytest.approx((1.5 * 0.131171504409841 + 0.5 * 0.0890054179966261) / 2,
                                        rel=1e-10)
 

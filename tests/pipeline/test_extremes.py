@@ -4,7 +4,7 @@ T = 0, T down to 1e-12 and up to 1e12, |omega_d|/T up to 1e12, Omega = 0 (and 1e
 exact resonance b = 0, omega_d = 0, theta at the poles, tunnel widths from 1e-6 to 1e3 and
 strongly unequal leads, through steady_states -> dot_voltage -> noise and through the pipeline's
 chunk functions (fmrnoise.pipeline.stages). Every warning is an error here. The values are checked
-against the asymptotic forms of physics.md §6 and against 50-digit references.
+against the asymptotic forms of docs/theory.md §6 and against 50-digit references.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def test_steady_states_are_finite_at_the_corners(law_free_case, lead_damping):
     assert np.all(s.residual[filled] <= 1e-14)
 
 
-# --- noise: asymptotic forms of physics.md §6 ----------------------------------------------------
+# --- noise: asymptotic forms of docs/theory.md §6 -----------------------------------------------
 
 NORMAL_WIDTHS = list(itertools.product(WIDTHS, WIDTHS))
 
@@ -248,7 +248,7 @@ def test_noise_at_the_poles_is_the_equilibrium_noise():
 
 def mp_noise(params: dict, theta: float, phidot: float, dps: int = 50) -> float:
     """S = sum_sigma G_l G_r [G_r J(d,l) + G_l J(d,r)] / G_Sigma², J(A, B) = sum_ij p_i q_j
-    K(a_i - b_j), from the step table of physics.md §4 and K_T(x) = 2x coth(x/2T), at ``dps``
+    K(a_i - b_j), from the step table of docs/theory.md §4 and K_T(x) = 2x coth(x/2T), at ``dps``
     digits (equal lead temperatures)."""
     with mp.workdps(dps):
         th, ph, T = mp.mpf(theta), mp.mpf(phidot), mp.mpf(params["T"])

@@ -1,4 +1,4 @@
-"""Rotating-frame electron distributions as exact step lists (physics.md §4).
+"""Rotating-frame electron distributions as exact step lists (docs/theory.md §4).
 
 A lead x seen by dot spin sigma has two Fermi steps, at ``mu_x - sigma*omega_minus`` (same spin,
 weight ``cos^2(theta/2) Gamma_x^sigma``) and ``mu_x + sigma*omega_plus`` (opposite spin, weight
@@ -112,7 +112,7 @@ def steps(model: Model, theta: ArrayLike, phidot: ArrayLike) -> Steps:
     Returns
     -------
     Steps
-        Positions in the north-pole gauge (physics.md §7.3).
+        Positions in the north-pole gauge (docs/theory.md §7.3).
     """
     phidot = np.asarray(phidot)
     c2, s2 = half_angles(theta)

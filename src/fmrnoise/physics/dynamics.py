@@ -1,6 +1,6 @@
 """Time integration of the lab-frame LLG equation: an independent check of the steady states.
 
-The lab-frame Landau-Lifshitz-Gilbert-Slonczewski equation (physics.md §3)
+The lab-frame Landau-Lifshitz-Gilbert-Slonczewski equation (docs/theory.md §3)
 
     dm/dt = m x B - alpha(theta) m x dm/dt + (I_s/S)(z - m cos(theta)),
     B(t) = (Omega cos(omega_d t), Omega sin(omega_d t), B0),
@@ -9,8 +9,8 @@ is integrated in its explicit form dm/dt = (A - alpha m x A)/(1 + alpha^2), A = 
 term, with DOP853. The result is converted to the rotating frame of the drive: theta is the polar
 angle of m and psi = phi - omega_d t, wrapped to (-pi, pi], where phi is the lab-frame azimuth of
 m. psi is the lag of m behind the drive field in the sense of the drive's rotation (the same psi as
-in ``steady_state``; e.g. physics.md R1, omega_d = -0.5: psi = +0.0499). Times are in hbar/E0.
-One model point at a time (every array field of ``model`` must hold a single value).
+in ``steady_state``; e.g. docs/theory.md §8 R1, omega_d = -0.5: psi = +0.0499). Times are in
+hbar/E0. One model point at a time (every array field of ``model`` must hold a single value).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Energy-integral kernels of the zero-frequency noise (physics.md §6, §9).
+"""Energy-integral kernels of the zero-frequency noise (docs/theory.md §6, §9).
 
 With F(eps) = tanh(eps / 2T) = 1 - 2 n(eps), the pair kernel of two Fermi steps, one at ``a``
 with temperature T1 and one at ``b`` with temperature T2, is

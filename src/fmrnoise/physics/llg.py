@@ -1,4 +1,5 @@
-"""The driven Landau-Lifshitz-Gilbert-Slonczewski equation in the rotating frame (physics.md §3).
+"""The driven Landau-Lifshitz-Gilbert-Slonczewski equation in the rotating frame
+(docs/theory.md §3).
 
 In the frame rotating with the drive, m' = (sin(theta) cos(psi), sin(theta) sin(psi), cos(theta)),
 where psi is the lag of m behind the in-plane field. With b = B0 + omega_d and
@@ -55,7 +56,8 @@ def kappa_of(model: Model, alpha: ArrayLike, spin_current: ArrayLike) -> FloatAr
 
 @dataclass(frozen=True)
 class LeadKappa:
-    """alpha(theta), I_s(theta) and kappa(theta) with lead damping, in closed form (physics.md §5).
+    """alpha(theta), I_s(theta) and kappa(theta) with lead damping, in closed form
+    (docs/theory.md §5).
 
     With c² = cos²(theta/2), s² = sin²(theta/2) the damping is linear in them and the spin
     potentials are ratios (the pumping terms sigma omega_d c²s² of both leads combined):

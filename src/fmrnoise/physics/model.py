@@ -1,4 +1,4 @@
-"""Model parameters of the driven magnet (physics.md §2).
+"""Model parameters of the driven magnet (docs/theory.md §2).
 
 All energies, frequencies, potentials and temperatures are in one energy unit E0 of the user's
 choosing (hbar = k_B = e = 1); B0 = 1 by default, so that E0 = gamma*B0.

@@ -1,7 +1,7 @@
-"""Zero-frequency current noise of a precessing magnet (physics.md §6).
+"""Zero-frequency current noise of a precessing magnet (docs/theory.md §6).
 
 Noise convention Blanter–Büttiker, S = ∫dt <{δI(t), δI(0)}> (equilibrium 4GT), with the
-prefactor rho^sigma Gamma_l Gamma_r / Gamma_Sigma of physics.md §7.1. Noise in e²E0/hbar,
+prefactor rho^sigma Gamma_l Gamma_r / Gamma_Sigma of docs/theory.md §7.1. Noise in e²E0/hbar,
 conductance in e²/hbar, energies in E0.
 
 Per dot spin sigma, with G_x = rho^sigma Gamma_x,eff^sigma and G_Sigma = G_l + G_r,
@@ -239,7 +239,7 @@ def _gather(value: FloatArray, shape: tuple[int, ...],
 
 
 def noise(model: Model, theta: ArrayLike, phidot: ArrayLike, quadrature: bool = False) -> Noise:
-    """Zero-frequency current noise of the precession state (theta, phidot) (physics.md §6).
+    """Zero-frequency current noise of the precession state (theta, phidot) (docs/theory.md §6).
 
     Parameters
     ----------
@@ -258,7 +258,7 @@ def noise(model: Model, theta: ArrayLike, phidot: ArrayLike, quadrature: bool = 
 
     Notes
     -----
-    S and S_r are the left- and right-junction formulas of physics.md §6,
+    S and S_r are the left- and right-junction formulas of docs/theory.md §6,
     S = sum_sigma P {J(d,l) + (G_l/G_r)[J(d,d) - J(d,l)]} and its mirror image, with the dot's
     step weights p_d = (lambda_l p_l, lambda_r p_r) from the step list. Since
     p_d - p_l = lambda_r (p_r - p_l), J(d,d) - J(d,l) = lambda_r [J(d,r) - J(d,l)] exactly, so

@@ -1,4 +1,4 @@
-"""Stationary precession states of the driven magnet and their stability (physics.md §3).
+"""Stationary precession states of the driven magnet and their stability (docs/theory.md §3).
 
 In the frame rotating with the drive a stationary state (theta, psi) satisfies
 Omega sin(psi) = -kappa sin(theta) and Omega cos(theta) cos(psi) = b sin(theta), with
@@ -157,7 +157,7 @@ def steady_states(model: Model, max_states: int = 4,
     model : model parameters; the grid is the broadcast shape of all its array fields.
     max_states : number of branch slots.
     damping_law : optional vectorized damping law alpha(theta) [dimensionless] that replaces
-        the model's (then I_s = 0, physics.md R6). It must accept complex theta (complex-step
+        the model's (then I_s = 0, docs/theory.md §8 R6). It must accept complex theta (complex-step
         derivative).
 
     Returns
@@ -175,9 +175,9 @@ def steady_states(model: Model, max_states: int = 4,
     near-pole roots |x| ~ max|kappa|/Omega, the poles' kappa included), then refined to
     round-off; two roots closer than a grid cell (a state pair about to merge) can be missed.
     With ``lead_damping``, kappa, alpha and I_s come from their closed form in cos²(theta/2)
-    (:class:`fmrnoise.physics.llg.LeadKappa`, the algebra of physics.md §5), a few operations per
-    node instead of the step lists; ``llg.stationarity_residual`` (the step-list path) checks the
-    states independently, as the dot-voltage stage does. kappa' = d kappa/d theta enters the
+    (:class:`fmrnoise.physics.llg.LeadKappa`, the algebra of docs/theory.md §5), a few operations
+    per node instead of the step lists; ``llg.stationarity_residual`` (the step-list path) checks
+    the states independently, as the dot-voltage stage does. kappa' = d kappa/d theta enters the
     Jacobian by complex step.
     """
     if not 1 <= max_states <= np.iinfo(np.int8).max:
@@ -635,7 +635,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
 
 
 def _classify(trace: FloatArray, det: FloatArray, scale: FloatArray) -> Int8Array:
-    """Stability code (int8) from trace and determinant (physics.md §3); a NaN trace is
+    """Stability code (int8) from trace and determinant (docs/theory.md §3); a NaN trace is
     UNSTABLE."""
     tol = MARGINAL_TOLERANCE
     code = (~(trace < 0)).view(np.int8)  # STABLE 0 or UNSTABLE 1

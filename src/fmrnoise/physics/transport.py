@@ -1,4 +1,4 @@
-"""Dot voltage, currents, lead-induced damping and spin-transfer torque (physics.md §5).
+"""Dot voltage, currents, lead-induced damping and spin-transfer torque (docs/theory.md §5).
 
 Arrays carry trailing axes ``(spin, lead)`` where they are spin- or lead-resolved; every function
 broadcasts ``model`` against ``theta`` (which may be complex, for complex-step derivatives).
@@ -67,7 +67,7 @@ def pumping_conductance(model: Model) -> FloatArray:
 
 def lead_currents(model: Model, theta: ArrayLike, phidot: ArrayLike,
                   V_d_spin: FloatArray, G: FloatArray) -> FloatArray:
-    """(..., lead) current from each lead into the dot (physics.md §5, one lead alone).
+    """(..., lead) current from each lead into the dot (docs/theory.md §5, one lead alone).
 
     I_x->d = sum_sigma G_x^sigma (mu_x - V_d^sigma) - g_s,x sin^2(theta) phidot.
     """

@@ -1,4 +1,4 @@
-"""Content-addressed chunk cache with atomic writes (design.md §4).
+"""Content-addressed chunk cache with atomic writes (docs/contract.md).
 
 A chunk's key hashes everything its values depend on: the stage, its parameters, the chunk's
 coordinates, the code it runs (:mod:`fmrnoise.pipeline.sources`), the versions of the numeric

@@ -1,4 +1,4 @@
-"""Configuration of the workflow: validation, defaults and study grids (design.md §2).
+"""Configuration of the workflow: validation, defaults and study grids (docs/configuration.md).
 
 The JSON Schema ``config.schema.yaml`` (shipped inside this package) describes the configuration
 and holds its defaults; its model parts (every parameter, its type, range and default) are

@@ -1,4 +1,4 @@
-"""The data contract of the pipeline (design.md §3): stages, their parameters and variables."""
+"""The data contract of the pipeline (docs/contract.md): stages, their parameters and variables."""
 
 from __future__ import annotations
 
@@ -142,6 +142,6 @@ def stage_variables(stage: str, options: Mapping[str, bool] | None = None
 
 NOISE_CONVENTION = (
     "Blanter-Buttiker: S = ∫dt <{δI(t), δI(0)}>, equilibrium 4GT; integral prefactor "
-    "rho^σ Γ_l Γ_r / Γ_Σ, i.e. the talk's closed form divided by 2 (physics.md §7.1)")
+    "rho^σ Γ_l Γ_r / Γ_Σ, i.e. the talk's closed form divided by 2 (docs/theory.md §7.1)")
 GAUGE = ("north pole: same-spin steps at μ_x − σω₋, opposite-spin steps at μ_x + σω₊ "
-         "(physics.md §7.3)")
+         "(docs/theory.md §7.3)")

@@ -1,4 +1,4 @@
-"""Zarr v3 stores of the pipeline, readable with ``xarray.open_zarr`` (design.md §3).
+"""Zarr v3 stores of the pipeline, readable with ``xarray.open_zarr`` (docs/contract.md).
 
 A store is created empty (metadata, coordinates) with Zarr chunks equal to the grid chunks, then
 filled chunk by chunk from parallel workers (writes aligned to chunk boundaries are safe), then

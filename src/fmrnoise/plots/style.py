@@ -12,7 +12,7 @@ Common settings (all optional):
 - ``B0_GHz``: physical scale B0/h in GHz; adds secondary axes in GHz, mK or µV.
 
 Units follow the stores: energies in E0, temperatures in E0/k_B, noise in e²E0/ħ, currents in
-eE0/ħ. The drive frequency is drawn as the co-rotating frequency −ω_d (physics.md §7.2).
+eE0/ħ. The drive frequency is drawn as the co-rotating frequency −ω_d (docs/theory.md §7.2).
 """
 
 from __future__ import annotations

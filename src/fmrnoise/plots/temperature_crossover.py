@@ -28,7 +28,7 @@ def draw(steady_state: xr.Dataset, noise: xr.Dataset,
     """Noise S and excess noise ΔS against T at resonance, log-log, with their asymptotes.
 
     S → 4GT at high T and S → G sin²θ|φ̇| at low T, crossing at T* = sin²θ|φ̇|/4;
-    ΔS → G sin²θ φ̇²/(6T) at high T (physics.md §6), with φ̇ = ω_d.
+    ΔS → G sin²θ φ̇²/(6T) at high T (docs/theory.md §6), with φ̇ = ω_d.
     """
     steady = select(steady_state, (), settings)
     data = select(noise, ("T",), settings)
