@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import version as _version
 from pathlib import Path
@@ -15,7 +16,7 @@ release = _version("fmrnoise")
 version = ".".join(release.split(".")[:2])
 
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown pages and the tutorial notebook
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
@@ -23,9 +24,16 @@ extensions = [
     "fmrnoise_docs",  # docs/_ext: contract tables from the code, NumPy-style field lines
 ]
 
-source_suffix = {".md": "markdown"}
+source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "tutorial-work"]
+
+# The tutorial (tutorial.ipynb, a link to examples/tutorial.ipynb) is executed when `make docs`
+# sets FMRNOISE_DOCS_EXECUTE=1; the tests build the docs without running it (they execute the
+# notebook on their own).
+nb_execution_mode = "force" if os.environ.get("FMRNOISE_DOCS_EXECUTE") else "off"
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
 
 # MyST: $...$ and $$...$$ math, ::: fences, anchors for headings down to level 3.
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]

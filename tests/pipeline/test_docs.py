@@ -41,11 +41,13 @@ def page_text(html: Path, page: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", text)))
 
 
+@pytest.mark.slow  # a Sphinx build
 def test_docs_build_without_warnings(html):
     for page in ("index", "usage", "configuration", "theory", "contract", "architecture", "api"):
         assert (html / f"{page}.html").is_file(), page
 
 
+@pytest.mark.slow  # a Sphinx build
 def test_contract_page_lists_every_variable_with_its_units(html):
     text = page_text(html, "contract")
     variables = [*((stage, name, var) for stage, table in VARIABLES.items()
@@ -59,6 +61,7 @@ def test_contract_page_lists_every_variable_with_its_units(html):
         assert f"{int(member)} {member.name.lower()} " in text, member
 
 
+@pytest.mark.slow  # a Sphinx build
 def test_api_page_documents_the_public_api(html):
     import fmrnoise
 
