@@ -15,8 +15,7 @@ from fmrnoise import HotElectrons, Model, hot_electrons, noise, steps
 from fmrnoise.physics.kernels import excess_kernel, mixed_excess_kernel, mixed_kernel
 from fmrnoise.physics.transport import conductances, spin_potentials
 
-NORMAL = {"gamma_l_up": 0.3, "gamma_l_down": 0.3, "gamma_r_up": 0.5, "gamma_r_down": 0.5}
-G_DEFAULT = 0.375  # (1.5 + 0.5) 0.3 0.5 / 0.8
+G_DEFAULT = 0.375  # defaults: (1.5 + 0.5) 0.3 0.5 / 0.8
 #: The reference point of §10 and §12 (magnetic left lead, bias, precession, T = 0.02).
 REFERENCE = Model(B0=1.0, omega_d=-1.2, Omega=0.03, T=0.02, mu_l=-0.2, rho_up=1.25,
                   rho_down=0.55, gamma_l_up=0.7, gamma_l_down=0.25, gamma_r_up=0.4,
@@ -42,11 +41,12 @@ def direct(model: Model, theta: float, phidot: float,
     T_lead = dist.temperature  # (lead,)
     dev = dist.position - mu[:, np.newaxis, np.newaxis]
     t_d = np.sqrt(np.sum(W * (T_lead[:, np.newaxis] ** 2 + 3 / np.pi**2 * dev**2)) / W.sum())
+    t_step = t_d if t_d > 1e-13 else 0.0  # a T_d from the rounding of mu_sigma is a zero one
     S = 0.0
     for spin in range(2):
-        width = 80 * max(t_d, *T_lead) or 1.0
+        width = 80 * max(t_step, *T_lead) or 1.0
         centres = [(a, T) for a, T in zip(dist.position[spin].ravel(), np.repeat(T_lead, 2),
-                                          strict=True)] + [(mu[spin], t_d)]
+                                          strict=True)] + [(mu[spin], t_step)]
         lo, hi = min(a for a, _ in centres) - width, max(a for a, _ in centres) + width
         # split at the steps and at 1, 10, 40 of their widths: every piece is smooth on its scale
         edges = sorted({lo, hi} | {min(max(a + k * T, lo), hi) for a, T in centres
@@ -56,7 +56,7 @@ def direct(model: Model, theta: float, phidot: float,
             def integrand(e, spin=spin, lead=lead):
                 f_x = sum(p * fermi(e - a, T_lead[lead]) for a, p in
                           zip(dist.position[spin, lead], dist.weight[spin, lead], strict=True))
-                return 1 - fermi(e - mu[spin], t_d) * f_x
+                return 1 - fermi(e - mu[spin], t_step) * f_x
             # pieces of width < 1e-14 (hi - lo) contribute < 2e-14 (hi - lo): skipped
             J.append(sum(quad(integrand, a, b, epsabs=1e-15, epsrel=1e-13, limit=200)[0]
                          for a, b in itertools.pairwise(edges) if b - a > 1e-14 * (hi - lo)))
@@ -169,7 +169,6 @@ def test_vanishing_drive_and_bias_give_the_noise_without_relaxation(T):
         assert abs(hot.excess_noise_hot - plain.excess_noise) <= 0.2 * eps**2 / T * plain.S_eq
 
 
-
 def test_a_tiny_excess_keeps_its_relative_accuracy():
     # excess ~ eps² down to 1e-15 S: no cancellation against S_eq (noise.py's 4T + E), and the
     # quadrature's error vanishes with T_d - T
@@ -177,6 +176,7 @@ def test_a_tiny_excess_keeps_its_relative_accuracy():
     ratios = [hot_electrons(model.replace(mu_l=eps), 1.2, eps).excess_noise_hot / eps**2
               for eps in (1e-5, 1e-6, 1e-7, 1e-8)]
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
+
 
 widths = st.floats(0.05, 2.0)
 temperatures = st.one_of(st.just(0.0), st.floats(1e-3, 1.0))

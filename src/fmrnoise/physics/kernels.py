@@ -351,10 +351,10 @@ def _paired_excess(x: FloatArray, t_small: FloatArray, t_big: FloatArray) -> Flo
     cosh c is capped at cosh 700 (no overflow; beyond, the sum vanishes and K = 2|x|).
     """
     out = np.empty_like(x)
+    half = _PAIR_NODES / 2
     for start in range(0, x.shape[0], _PAIR_CHUNK):
         rows = slice(start, start + _PAIR_CHUNK)
         ts, tb = t_small[rows, np.newaxis], t_big[rows, np.newaxis]
-        half = _PAIR_NODES / 2
         shared = np.sinh((1 + ts / tb) * half)
         shared *= np.sinh((tb - ts) / tb * half)
         shared *= -2  # D_j = cosh r u_j - cosh u_j, (rows, nodes)
@@ -372,9 +372,9 @@ def mixed_excess_kernel(x: ArrayLike, T1: ArrayLike, T2: ArrayLike) -> FloatArra
 
     Closed forms where T1 == T2 (:func:`excess_kernel`) or one temperature is 0
     (:func:`cold_kernel` - 2T); elsewhere the paired rule of the module docstring (<= 2.1e-12
-    relative to K, ~100 ns per kernel), whose error vanishes as T1 -> T2. Broadcasts ``x``,
-    ``T1``, ``T2``; temperatures constant along the last axis of ``x`` are shared by its kernels
-    (one set of D_j per row).
+    relative to K, ~150 ns per kernel), whose error vanishes as T1 -> T2 (~1e-11 |T1 - T2|).
+    Broadcasts ``x``, ``T1``, ``T2``; temperatures constant along the last axis of ``x`` are
+    shared by its kernels (one set of D_j per row).
 
     Parameters
     ----------
@@ -383,9 +383,8 @@ def mixed_excess_kernel(x: ArrayLike, T1: ArrayLike, T2: ArrayLike) -> FloatArra
     """
     x, T1, T2 = (np.asarray(a, dtype=float) for a in (x, T1, T2))
     shape = np.broadcast_shapes(x.shape, T1.shape, T2.shape)
-    t_shape = (1,) * (len(shape) - max(T1.ndim, T2.ndim)) + np.broadcast_shapes(T1.shape,
-                                                                               T2.shape)
-    row_shape = (*shape[:-1], 1) if shape and t_shape[-1] == 1 else shape
+    shared = shape and np.broadcast_shapes(T1.shape, T2.shape)[-1:] in ((), (1,))
+    row_shape = (*shape[:-1], 1) if shared else shape  # one temperature pair per row
     t1 = np.broadcast_to(T1, row_shape).reshape(-1)
     t2 = np.broadcast_to(T2, row_shape).reshape(-1)
     xs = np.broadcast_to(x, shape).reshape(t1.size, -1)

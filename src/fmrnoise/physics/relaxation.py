@@ -132,11 +132,11 @@ def hot_electrons(model: Model, theta: ArrayLike, phidot: ArrayLike) -> HotElect
     -----
     Kernels between T_d and a lead temperature T_x: closed forms where T_d == T_x (exactly at
     equilibrium, and T_d = 0 with cold leads, kernel 2|x|) or T_x = 0 (4 T_d ln 2cosh(x/2T_d));
-    otherwise the paired logistic rule of :mod:`fmrnoise.physics.kernels` (<= 2e-12 relative).
-    The excess S_hot - S_eq is summed from excess kernels and T_d - T_mean (see
-    :func:`_hot_block`): its error is ~1e-16 S from the closed forms and ~1e-12 S from the
-    quadrature, with no cancellation of the reference 4 G T_mean. The states are evaluated in
-    blocks of :data:`fmrnoise.physics.noise.BLOCK`, only where theta is not NaN.
+    otherwise the paired logistic rule of :mod:`fmrnoise.physics.kernels` (<= 2.1e-12 relative,
+    its error vanishing with T_d - T_x). The excess S_hot - S_eq is summed from excess kernels
+    and T_d - T_mean (see :func:`_hot_block`), with no cancellation of the reference 4 G T_mean:
+    it keeps its relative accuracy as drive and bias vanish. The states are evaluated in blocks
+    of :data:`fmrnoise.physics.noise.BLOCK`, only where theta is not NaN.
     """
     names = ("T_dot", "S_hot", "excess_noise_hot")
     return HotElectrons(**evaluate_states(model, theta, phidot, _hot_block, names))
