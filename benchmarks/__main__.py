@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     if "kernels" in only:
         emit("Physics kernels, one core", kernels.kernel_table(items, repeat),
              "Points/s from the best CPU time of this thread over the repeats (robust against "
-             "other processes on a shared machine). A noise point is one state (theta, phidot); "
+             "other processes on a shared machine). A noise or hot_electrons point is one state "
+             "(theta, phidot); "
              "a steady-state point is a grid point with all its states. The last column is the "
              "bare NumPy evaluation of the closed form on the same points, for scale (the "
              "normal-lead formula, the stable root of the constant-kappa quadratic, the four "

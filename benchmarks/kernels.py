@@ -1,7 +1,7 @@
 """Throughput of the physics kernels and of the pipeline's chunk functions; the baseline ratio.
 
-A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` is one
-state (theta, phidot) with its parameters. The stage chunk functions
+A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` and of
+``hot_electrons`` is one state (theta, phidot) with its parameters. The stage chunk functions
 (``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram (16 x 2048
 points, and x 2 temperatures for the noise), as the pipeline calls them: their points are grid
 points with ``max_states`` = 4 branch slots (two filled for constant kappa).
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmrnoise import Model, noise, steady_states
+from fmrnoise import Model, hot_electrons, noise, steady_states
 from fmrnoise.pipeline.stages import distribution as distribution_stage
 from fmrnoise.pipeline.stages import dot_voltage as dot_voltage_stage
 from fmrnoise.pipeline.stages import noise as noise_stage
@@ -130,7 +130,22 @@ def cases(n: int, n_lead: int, n_quad: int, seed: int = 1) -> list[Case]:
                     lambda m=model: noise(m, theta[q], phidot[q]), n_quad, 2e4, None,
                     lambda i, m=model: baseline.noise(_point(m, i), theta[i], phidot[i]),
                     lambda m=model: noise(m, theta[q], phidot[q]).S))
+    out.append(hot_electrons_case(n, rng))
     return out
+
+
+def hot_electrons_case(n: int, rng: np.random.Generator) -> Case:
+    """hot_electrons (T_d and S_hot) on n random precessing states: magnetic lead and bias.
+
+    With precession T_d != T at nearly every state, so nearly all of a state's 8 kernels are
+    quadratures (kernels.mixed_excess_kernel).
+    """
+    theta = np.arccos(rng.uniform(-1.0, 1.0, n))
+    phidot = rng.uniform(-3.0, 1.0, n)
+    model = Model(T=rng.choice([0.02, 0.1], n), mu_l=rng.uniform(-0.5, 0.5, n), mu_r=0.0,
+                  **MAGNETIC)
+    return Case("hot_electrons, magnetic lead + bias (T_d, S_hot; quadrature, 1e-10)", model,
+                lambda m=model: hot_electrons(m, theta, phidot), n, 2e5)
 
 
 def kernel_table(items: list[Case], repeat: int) -> list[str]:

@@ -7,6 +7,7 @@ The physics (docs/theory.md) as vectorized NumPy functions over parameter grids:
 - :func:`steps`: the rotating-frame distributions as exact step lists;
 - :func:`dot_voltage`: dot potentials, currents, Kirchhoff residual, spin torque;
 - :func:`noise`: zero-frequency current noise, closed form or quadrature;
+- :func:`hot_electrons`: dot temperature and noise with strong energy relaxation on the dot;
 - :func:`integrate`, :func:`settle`: time integration of the lab-frame LLG equation.
 """
 
@@ -16,6 +17,7 @@ from .physics.distribution import Steps, steps
 from .physics.kernels import kernel, mixed_kernel
 from .physics.model import Model
 from .physics.noise import Noise, noise
+from .physics.relaxation import HotElectrons, hot_electrons
 from .physics.steady_state import SteadyStates, steady_states
 from .physics.transport import DotVoltage, dot_voltage
 
@@ -32,6 +34,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
 
 
-__all__ = ["Attractor", "DotVoltage", "Model", "Noise", "SteadyStates", "Steps", "Trajectory",
-           "__version__", "dot_voltage", "integrate", "kernel", "mixed_kernel", "noise", "settle",
-           "steady_states", "steps"]
+__all__ = ["Attractor", "DotVoltage", "HotElectrons", "Model", "Noise", "SteadyStates", "Steps",
+           "Trajectory", "__version__", "dot_voltage", "hot_electrons", "integrate", "kernel",
+           "mixed_kernel", "noise", "settle", "steady_states", "steps"]

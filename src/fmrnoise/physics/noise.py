@@ -21,6 +21,7 @@ The step separations of a state take only four values, phidot, V, V + phidot and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -31,8 +32,9 @@ from .kernels import excess_kernel, mixed_kernel, quadrature_kernel
 from .model import FloatArray, Model
 from .transport import conductances
 
-__all__ = ["Noise", "noise", "normal_leads_noise", "normal_noise_biased", "normal_noise_unbiased",
-           "pair_kernels"]
+__all__ = ["Noise", "SpinChannel", "equilibrium_noise", "evaluate_states", "noise",
+           "normal_leads_noise", "normal_noise_biased", "normal_noise_unbiased", "pair_kernels",
+           "spin_channels"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,64 @@ _INPUTS = ("mu_l", "mu_r", "T", "T_right", "rho_up", "rho_down", "gamma_l_up", "
            "gamma_r_up", "gamma_r_down")
 
 
+@dataclass(frozen=True)
+class SpinChannel:
+    """Weights of one dot spin sigma in the noise formulas, for a flat block of states.
+
+    Attributes
+    ----------
+    a, a_bar : weights of the same- and opposite-spin steps within the left lead, summing to 1.
+    b, b_bar : the same within the right lead.
+    lam_l, lam_r : lead weights of the dot, Gamma_x,eff / Gamma_Sigma.
+    cond_l, cond_r : junction conductances G_x = rho Gamma_x,eff [e²/hbar].
+    prefactor : G_l G_r / G_Sigma, this spin's part of the conductance G(theta) [e²/hbar].
+    """
+
+    a: FloatArray
+    a_bar: FloatArray
+    b: FloatArray
+    b_bar: FloatArray
+    lam_l: FloatArray
+    lam_r: FloatArray
+    cond_l: FloatArray
+    cond_r: FloatArray
+    prefactor: FloatArray
+
+
+def spin_channels(theta: FloatArray, rho_up, rho_down, g_lu, g_ld, g_ru,
+                  g_rd) -> tuple[SpinChannel, SpinChannel]:
+    """Weights of the dot spins (up, down) from the table of physics.md §4 (``g_lu``: Gamma_l^up).
+
+    Dot spin sigma sees the lead widths Gamma_x^sigma (same spin, weight cos²(theta/2)) and
+    Gamma_x^-sigma (opposite spin, weight sin²(theta/2)).
+    """
+    ch2, sh2 = half_angles(theta)
+    channels = []
+    for rho, l_same, l_opp, r_same, r_opp in ((rho_up, g_lu, g_ld, g_ru, g_rd),
+                                             (rho_down, g_ld, g_lu, g_rd, g_ru)):
+        wl_s, wl_o = ch2 * l_same, sh2 * l_opp
+        wr_s, wr_o = ch2 * r_same, sh2 * r_opp
+        gam_l, gam_r = wl_s + wl_o, wr_s + wr_o  # Gamma_x,eff
+        gam_sum = gam_l + gam_r
+        cond_l, cond_r = rho * gam_l, rho * gam_r
+        channels.append(SpinChannel(
+            a=wl_s / gam_l, a_bar=wl_o / gam_l, b=wr_s / gam_r, b_bar=wr_o / gam_r,
+            lam_l=gam_l / gam_sum, lam_r=gam_r / gam_sum, cond_l=cond_l, cond_r=cond_r,
+            prefactor=cond_l * cond_r / (cond_l + cond_r)))
+    return channels[0], channels[1]
+
+
+def equilibrium_noise(conductance: ArrayLike, T: ArrayLike, T_r: ArrayLike) -> FloatArray:
+    """Reference S_eq = 4 G(theta) (T + T_r)/2 [e²E0/hbar] (physics.md §6).
+
+    Parameters
+    ----------
+    conductance : G(theta) = sum_sigma G_l G_r / G_Sigma [e²/hbar].
+    T, T_r : lead temperatures [E0/k_B].
+    """
+    return 4 * np.asarray(conductance) * ((np.asarray(T) + T_r) / 2)
+
+
 def _lead_mix_kernels(x: FloatArray, t_l: FloatArray, t_r: FloatArray, equal: bool,
                       t_mean: FloatArray) -> FloatArray:
     """K_lr(x; T_l, T_r) - 4 T_mean for the steps of different leads [E0].
@@ -131,7 +191,7 @@ def _lead_mix_kernels(x: FloatArray, t_l: FloatArray, t_r: FloatArray, equal: bo
 
 
 def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, t_l, t_r, rho_up, rho_down,
-                 g_lu, g_ld, g_ru, g_rd, equal_t: bool) -> tuple[FloatArray, ...]:
+                 g_lu, g_ld, g_ru, g_rd) -> tuple[FloatArray, ...]:
     """Noise of flat 1-D blocks of states from the kernels of the four distinct separations.
 
     Per dot spin sigma the steps are l/r same (mu_x - sigma omega_-) and l/r opposite
@@ -147,8 +207,8 @@ def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, t_l, t_r, rh
 
     Returns S, S_r, S_eq, excess noise (left junction), noise temperature, conductance.
     """
-    ch2, sh2 = half_angles(theta)
     volt = mu_l - mu_r
+    equal_t = bool(np.all(t_l == t_r))
     t_mean = (t_l + t_r) / 2 if not equal_t else t_l
     # excess kernels E = K - 4 T_mean: within a lead at phidot, between the leads at V, V +- phidot
     if equal_t:
@@ -169,28 +229,19 @@ def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, t_l, t_r, rh
         e_minus = _lead_mix_kernels(volt - phidot, t_l, t_r, equal_t, t_mean)
 
     conductance = excess_l = excess_r = 0.0
-    for rho, l_same, l_opp, r_same, r_opp, e_lsro, e_lors in (
-            (rho_up, g_lu, g_ld, g_ru, g_rd, e_minus, e_plus),
-            (rho_down, g_ld, g_lu, g_rd, g_ru, e_plus, e_minus)):
-        wl_s, wl_o = ch2 * l_same, sh2 * l_opp
-        wr_s, wr_o = ch2 * r_same, sh2 * r_opp
-        gam_l, gam_r = wl_s + wl_o, wr_s + wr_o  # Gamma_x,eff
-        a, a_bar = wl_s / gam_l, wl_o / gam_l  # step weights within the leads
-        b, b_bar = wr_s / gam_r, wr_o / gam_r
-        gam_sum = gam_l + gam_r
-        lam_l, lam_r = gam_l / gam_sum, gam_r / gam_sum  # lead weights of the dot
-        cond_l, cond_r = rho * gam_l, rho * gam_r  # junction conductances
-        prefactor = cond_l * cond_r / (cond_l + cond_r)
+    channels = spin_channels(theta, rho_up, rho_down, g_lu, g_ld, g_ru, g_rd)
+    for ch, e_lsro, e_lors in zip(channels, (e_minus, e_plus), (e_plus, e_minus), strict=True):
+        a, a_bar, b, b_bar, lam_l, lam_r = ch.a, ch.a_bar, ch.b, ch.b_bar, ch.lam_l, ch.lam_r
         j_ll = t_diff + 2 * a * a_bar * e_l
         j_rr = 2 * b * b_bar * e_r - t_diff
         j_lr = (a * b + a_bar * b_bar) * e_v + a * b_bar * e_lsro + a_bar * b * e_lors
         j_dl = lam_l * j_ll + lam_r * j_lr
         j_dr = lam_l * j_lr + lam_r * j_rr
         # junction formulas with J(d,d) - J(d,x) = lambda_xbar [J(d,xbar) - J(d,x)]
-        excess_l = excess_l + prefactor * (j_dl + cond_l * lam_r / cond_r * (j_dr - j_dl))
-        excess_r = excess_r + prefactor * (j_dr + cond_r * lam_l / cond_l * (j_dl - j_dr))
-        conductance = conductance + prefactor
-    S_eq = 4 * conductance * t_mean
+        excess_l = excess_l + ch.prefactor * (j_dl + ch.cond_l * lam_r / ch.cond_r * (j_dr - j_dl))
+        excess_r = excess_r + ch.prefactor * (j_dr + ch.cond_r * lam_l / ch.cond_l * (j_dl - j_dr))
+        conductance = conductance + ch.prefactor
+    S_eq = equilibrium_noise(conductance, t_l, t_r)
     S = S_eq + excess_l
     return S, S_eq + excess_r, S_eq, excess_l, S / (4 * conductance), conductance
 
@@ -276,35 +327,53 @@ def noise(model: Model, theta: ArrayLike, phidot: ArrayLike, quadrature: bool = 
     noise S - S_eq is accurate even where it is far below S (slow precession, high T), and >= 0 at
     T_r = T. The states are evaluated in blocks of :data:`BLOCK`, only where theta is not NaN.
     """
+    names = ("S", "S_r", "S_eq", "excess_noise", "noise_temperature", "conductance")
+
+    def evaluate(theta: FloatArray, phidot: FloatArray, *inputs: FloatArray
+                 ) -> tuple[FloatArray, ...]:
+        values = _closed_form(theta, phidot, *inputs)
+        return values + _quadrature_noise(theta, phidot, inputs) if quadrature else values
+
+    if quadrature:
+        names += ("S_quadrature", "quadrature_error")
+    return Noise(**evaluate_states(model, theta, phidot, evaluate, names))
+
+
+def evaluate_states(model: Model, theta: ArrayLike, phidot: ArrayLike,
+                    evaluate: Callable[..., tuple[FloatArray, ...]],
+                    names: tuple[str, ...]) -> dict[str, FloatArray]:
+    """Outputs of a per-state function on the broadcast grid of ``model``, ``theta``, ``phidot``.
+
+    ``evaluate(theta, phidot, *inputs)`` gets flat blocks of at most :data:`BLOCK` states (the
+    states where theta is not NaN) and the parameters named in :data:`_INPUTS` (0-d where
+    uniform, else flat blocks), and returns one array (or scalar) per name.
+
+    Returns
+    -------
+    dict
+        name -> array of the broadcast shape, NaN where theta is NaN (empty branch slots).
+    """
     shape, index, (theta_f, phidot_f, *inputs) = _flat_inputs(model, theta, phidot)
-    equal_t = model.T_r is None or bool(np.all(inputs[2] == inputs[3]))
     size = int(np.prod(shape, dtype=np.int64))
     n = size if index is None else index.size
-    names = ("S", "S_r", "S_eq", "excess_noise", "noise_temperature", "conductance")
-    # one buffer for all outputs: one large allocation costs fewer page faults than six
-    out = dict(zip(names, np.empty((len(names), n)), strict=True))
+    # one buffer for all outputs: one large allocation costs fewer page faults than several
+    out = np.empty((len(names), n))
     theta_f, phidot_f = np.broadcast_to(theta_f, (n,)), np.broadcast_to(phidot_f, (n,))
     for start in range(0, n, BLOCK):
         block = slice(start, start + BLOCK)
         args = [a if a.ndim == 0 else a[block] for a in inputs]
-        values = _closed_form(theta_f[block], phidot_f[block], *args, equal_t=equal_t)
-        for name, value in zip(names, values, strict=True):
-            out[name][block] = value
-    extra: dict[str, FloatArray] = {}
-    if quadrature:
-        extra["S_quadrature"], extra["quadrature_error"] = _quadrature_noise(
-            model, theta_f, phidot_f, inputs)
-    out |= extra
-    if index is None:
-        return Noise(**{name: values.reshape(shape) for name, values in out.items()})
-    grid = np.full((len(out), size), np.nan)  # NaN in the empty slots
-    for values, full in zip(out.values(), grid, strict=True):
-        full[index] = values
-    return Noise(**{name: full.reshape(shape) for name, full in zip(out, grid, strict=True)})
+        for row, value in zip(out, evaluate(theta_f[block], phidot_f[block], *args),
+                              strict=True):
+            row[block] = value
+    if index is not None:
+        grid = np.full((len(names), size), np.nan)  # NaN in the empty slots
+        grid[:, index] = out
+        out = grid
+    return {name: values.reshape(shape) for name, values in zip(names, out, strict=True)}
 
 
-def _quadrature_noise(model: Model, theta: FloatArray, phidot: FloatArray,
-                      inputs: list) -> tuple[FloatArray, FloatArray]:
+def _quadrature_noise(theta: FloatArray, phidot: FloatArray,
+                      inputs: tuple[FloatArray, ...]) -> tuple[FloatArray, FloatArray]:
     """S with every pair kernel by quadrature, from the step list, and its error estimate."""
     sub = Model(mu_l=inputs[0], mu_r=inputs[1], T=inputs[2], T_r=inputs[3], rho_up=inputs[4],
                 rho_down=inputs[5], gamma_l_up=inputs[6], gamma_l_down=inputs[7],
