@@ -1,4 +1,4 @@
-"""Hot-electron limit (physics.md §12) against its reference values, limits, a direct quadrature
+"""Hot-electron limit (docs/theory.md §12) against its reference values, limits, a direct quadrature
 of the §12 formulas built from the step lists, and mpmath (the kernel between two temperatures)."""
 
 import dataclasses

@@ -20,7 +20,7 @@ from workflow_helpers import (
     write_config,
 )
 
-from fmrnoise import Model
+from fmrnoise import Model, hot_electrons
 from fmrnoise.physics.noise import noise
 from fmrnoise.physics.steady_state import steady_states
 from fmrnoise.physics.transport import dot_voltage
@@ -34,7 +34,7 @@ SMALL = {
         "r3": {"axes": {"omega_d": {"values": [-1.5, -1.0, -0.5, 1.0]},
                         "Omega": {"values": [0.02]}, "T": {"values": [0.1, 0.2]}},
                "chunks": {"omega_d": 2}},
-        "r7": {"model": R7_MODEL, "axes": {"mu_l": {"values": [0.2]}}},
+        "r7": {"model": R7_MODEL, "axes": {"mu_l": {"values": [0.2]}}, "dot_relaxation": True},
     },
     "figures": {"fmr_line": {"study": "r3", "T": 0.1}},
 }
@@ -154,6 +154,23 @@ def _changed(pipeline, edit) -> dict:
     path = write_config(pipeline.workdir / "changed.yaml", config)
     return planned_jobs(pipeline.workdir, *targets("r3", "r7"), FIGURE, "--configfile",
                         str(path), snakefile=pipeline.snakefile)
+
+
+def test_dot_relaxation_adds_the_hot_electron_limit_to_the_noise_store(pipeline):
+    steady = open_store(pipeline.workdir, "r7", "steady_state")
+    noise_ds = open_store(pipeline.workdir, "r7", "noise")
+    model = Model(**R7_MODEL, mu_l=0.2).per_branch()
+    hot = hot_electrons(model, steady.theta.values, model.omega_d)
+    for name in ("T_dot", "S_hot", "excess_noise_hot"):
+        np.testing.assert_array_equal(noise_ds[name].values, getattr(hot, name), err_msg=name)
+        assert noise_ds[name].attrs["units"] and noise_ds[name].attrs["long_name"]
+    assert "T_dot" not in open_store(pipeline.workdir, "r3", "noise")  # off by default
+
+
+def test_switching_dot_relaxation_reruns_only_the_noise_stage(pipeline):
+    def edit(config):
+        config["studies"]["r7"]["dot_relaxation"] = False
+    assert _changed(pipeline, edit) == {"noise": 1}
 
 
 def test_temperature_change_reruns_only_noise(pipeline):

@@ -140,7 +140,7 @@ class SpinChannel:
 
 def spin_channels(theta: FloatArray, rho_up, rho_down, g_lu, g_ld, g_ru,
                   g_rd) -> tuple[SpinChannel, SpinChannel]:
-    """Weights of the dot spins (up, down) from the table of physics.md §4 (``g_lu``: Gamma_l^up).
+    """Weights of the dot spins (up, down), docs/theory.md §4 (``g_lu``: Gamma_l^up).
 
     Dot spin sigma sees the lead widths Gamma_x^sigma (same spin, weight cos²(theta/2)) and
     Gamma_x^-sigma (opposite spin, weight sin²(theta/2)).
@@ -162,7 +162,7 @@ def spin_channels(theta: FloatArray, rho_up, rho_down, g_lu, g_ld, g_ru,
 
 
 def equilibrium_noise(conductance: ArrayLike, T: ArrayLike, T_r: ArrayLike) -> FloatArray:
-    """Reference S_eq = 4 G(theta) (T + T_r)/2 [e²E0/hbar] (physics.md §6).
+    """Reference S_eq = 4 G(theta) (T + T_r)/2 [e²E0/hbar] (docs/theory.md §6).
 
     Parameters
     ----------

@@ -30,7 +30,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..physics.model import PARAMETERS as MODEL_PARAMETERS
 from ..physics.model import Parameter
-from .contract import PARAMETERS
+from .contract import PARAMETERS, STUDY_OPTIONS
 from .grid import axis_values
 
 #: Target number of grid points per chunk of the default chunking.
@@ -99,7 +99,8 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
     and every study holds ``model`` (its resolved scalar parameters: the top-level defaults
     updated by the study's overrides, without the parameters that are axes of the study),
     ``axes`` (as given), ``chunks`` (the chunk size of every axis, see :func:`resolve_chunks`)
-    and ``quadrature``. Validating the result again returns an equal configuration.
+    and the options ``quadrature`` and ``dot_relaxation``. Validating the result again returns
+    an equal configuration.
 
     Parameters
     ----------
@@ -242,6 +243,7 @@ class Study:
         read-only.
     chunks : chunk size (points per chunk) of every axis, see :func:`resolve_chunks`.
     quadrature : whether the noise is also computed by quadrature at every point.
+    dot_relaxation : whether the noise is also computed in the hot-electron limit.
     """
 
     name: str
@@ -249,6 +251,7 @@ class Study:
     axes: dict[str, np.ndarray]
     chunks: dict[str, int]
     quadrature: bool = False
+    dot_relaxation: bool = False
 
     def __post_init__(self) -> None:
         for values in self.axes.values():
@@ -281,7 +284,8 @@ def studies(config: Mapping[str, Any]) -> dict[str, Study]:
     return {
         name: Study(name=name, model=dict(s["model"]),
                     axes={k: axis_values(spec) for k, spec in s["axes"].items()},
-                    chunks=dict(s["chunks"]), quadrature=s["quadrature"])
+                    chunks=dict(s["chunks"]),
+                    **{option: s[option] for option in STUDY_OPTIONS})
         for name, s in cfg["studies"].items()
     }
 
@@ -554,7 +558,7 @@ def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
             "model": {k: merged[k] for k in PARAMETERS if k not in axes},
             "axes": axes,
             "chunks": resolve_chunks(lengths, {k: int(v) for k, v in study["chunks"].items()}),
-            "quadrature": study["quadrature"],
+            **{option: study[option] for option in STUDY_OPTIONS},
         }
     return {
         "model": defaults,

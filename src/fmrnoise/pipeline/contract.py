@@ -124,10 +124,18 @@ QUADRATURE_VARIABLES = {
 }
 
 
-#: Study options (booleans of a study) that each stage reads.
-STAGE_OPTIONS: dict[str, tuple[str, ...]] = {"noise": ("quadrature",)}
+HOT_ELECTRON_VARIABLES = {
+    "T_dot": _f("branch", "E0/k_B", "dot temperature T_d, hot-electron limit"),
+    "S_hot": _f("branch", "e^2 E0/hbar", "current noise S with energy relaxation on the dot"),
+    "excess_noise_hot": _f("branch", "e^2 E0/hbar", "excess noise S_hot − S_eq"),
+}
+
+#: Study options (booleans of a study, false by default) and the stages that read them.
+STAGE_OPTIONS: dict[str, tuple[str, ...]] = {"noise": ("quadrature", "dot_relaxation")}
+STUDY_OPTIONS = tuple(dict.fromkeys(o for options in STAGE_OPTIONS.values() for o in options))
 #: Variables an option adds to a stage's store.
-OPTION_VARIABLES = {("noise", "quadrature"): QUADRATURE_VARIABLES}
+OPTION_VARIABLES = {("noise", "quadrature"): QUADRATURE_VARIABLES,
+                    ("noise", "dot_relaxation"): HOT_ELECTRON_VARIABLES}
 
 
 def stage_variables(stage: str, options: Mapping[str, bool] | None = None

@@ -8,17 +8,25 @@ import numpy as np
 
 from ...physics.model import Model
 from ...physics.noise import noise
+from ...physics.relaxation import hot_electrons
 
 UPSTREAM = ("theta",)
 
 
 def compute(model: Model, upstream: Mapping[str, np.ndarray], max_states: int,
             options: Mapping[str, object]) -> dict[str, np.ndarray]:
-    """Zero-frequency current noise at each state (and by quadrature, on request)."""
+    """Zero-frequency current noise at each state; on request by quadrature too
+    (``quadrature``), and with energy relaxation on the dot (``dot_relaxation``)."""
     branch = model.per_branch()
+    theta = upstream["theta"]
     quadrature = bool(options.get("quadrature", False))
-    result = noise(branch, upstream["theta"], branch.omega_d, quadrature=quadrature)
+    result = noise(branch, theta, branch.omega_d, quadrature=quadrature)
     names = ["S", "S_r", "S_eq", "excess_noise", "noise_temperature", "conductance"]
     if quadrature:
         names += ["S_quadrature", "quadrature_error"]
-    return {name: getattr(result, name) for name in names}
+    arrays = {name: getattr(result, name) for name in names}
+    if options.get("dot_relaxation", False):
+        hot = hot_electrons(branch, theta, branch.omega_d)
+        arrays |= {"T_dot": hot.T_dot, "S_hot": hot.S_hot,
+                   "excess_noise_hot": hot.excess_noise_hot}
+    return arrays
