@@ -133,7 +133,7 @@ def test_validate_is_idempotent_and_plain():
 
 def test_study_without_axes_is_a_single_point():
     (study,) = studies({"studies": {"point": {"model": {"T": 0.2}}}}).values()
-    assert study.shape == () and study.size == 1 and study.chunks == {}
+    assert study.shape == () and study.chunks == {}
     assert study.model["T"] == 0.2
 
 
@@ -294,7 +294,7 @@ def test_yaml11_hint_gives_a_spelling_that_yaml_reads_as_the_number(text):
 def test_study_axes_are_start_plus_step_times_i():
     (study,) = studies(yaml.safe_load(DEFAULT_CONFIG_YAML)).values()
     assert isinstance(study, Study) and study.name == "fmr_line"
-    assert study.dims == ("omega_d", "T") and study.shape == (801, 3) and study.size == 2403
+    assert tuple(study.axes) == ("omega_d", "T") and study.shape == (801, 3)
     omega_d = study.axes["omega_d"]
     assert omega_d.dtype == np.float64 and not omega_d.flags.writeable
     assert omega_d.tolist() == [-2.0 + 0.0025 * i for i in range(801)]
@@ -595,9 +595,9 @@ def mutate_grid(draw, config):
         axis = draw(st.sampled_from(list(study["axes"])))
         study["axes"][axis] = {"start": 0.5, "step": 0.5, "num": max_points + 1}
         return name
-    if studies(config)[name].size == 1:
+    if math.prod(studies(config)[name].shape) == 1:
         study["axes"][add_axis(draw, study, NUMERIC_PARAMETERS)] = {"values": [0.5, 1.0]}
-    sizes = {n: s.size for n, s in studies(config).items()}
+    sizes = {n: math.prod(s.shape) for n, s in studies(config).items()}
     largest = max(sizes.values())
     config.setdefault("limits", {})["max_points"] = largest - 1
     return next(n for n, size in sizes.items() if size == largest)  # the first one too large

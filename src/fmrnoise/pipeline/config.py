@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 import numpy as np
 import yaml
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 
 from ..physics.model import PARAMETERS as MODEL_PARAMETERS
 from ..physics.model import Parameter
@@ -117,10 +117,11 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
     cfg = _plain(config)
     if not isinstance(cfg, dict):
         raise ConfigError("config", f"expected a mapping, got {_show(cfg)}")
-    errors = list(_validator().iter_errors(cfg))  # also fills in the schema's defaults
-    if errors:
-        path, reason = min((_translate(e) for e in errors), key=lambda pr: _order(cfg, pr[0]))
-        raise _error(cfg, path, reason)
+    # iter_errors also fills in the schema's defaults; best_match takes the shallowest problem,
+    # the first in document order, and descends into oneOf to the alternative the user meant
+    error = best_match(_validator().iter_errors(cfg), key=lambda e: _relevance(cfg, e))
+    if error is not None:
+        raise _error(cfg, _key_path(error), _reason(error))
     _check_semantics(cfg)
     return _normalize(cfg)
 
@@ -258,19 +259,9 @@ class Study:
             values.setflags(write=False)
 
     @property
-    def dims(self) -> tuple[str, ...]:
-        """Axis names in config order."""
-        return tuple(self.axes)
-
-    @property
     def shape(self) -> tuple[int, ...]:
         """Number of points along each axis."""
         return tuple(len(v) for v in self.axes.values())
-
-    @property
-    def size(self) -> int:
-        """Number of grid points."""
-        return math.prod(self.shape)
 
 
 def studies(config: Mapping[str, Any]) -> dict[str, Study]:
@@ -353,68 +344,91 @@ def _validator() -> Any:
 
 _TYPE_NAMES = {"number": "a number", "integer": "an integer", "boolean": "true or false",
                "string": "a string", "object": "a mapping", "array": "a list", "null": "null"}
+#: One-line reasons of jsonschema's errors, by validator keyword (``{value}``: the keyword's
+#: value in the schema, ``{instance}``: the offending value as written in YAML).
+_REASONS = {
+    "minimum": "must be >= {value}, got {instance}",
+    "exclusiveMinimum": "must be > {value}, got {instance}",
+    "minItems": "must not be empty",
+    "minLength": "must not be empty",
+    "minProperties": "must not be empty",
+    "required": "required key missing",
+    "pattern": "bad key, must match {value}",
+}
 
 
-def _translate(error: ValidationError) -> tuple[KeyPath, str]:
-    """Key path and short reason of a schema error."""
+def _key_path(error: ValidationError) -> KeyPath:
+    """The key path an error is about: the instance's path, and the offending key itself for
+    a bad key name, an unknown key or a missing one."""
     path: KeyPath = list(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:
+        path.append(error.instance)
+    elif error.validator == "additionalProperties" and not _mixed(error):
+        path.append(_unknown_keys(error)[0])
+    elif error.validator == "required":
+        path.append(next(k for k in error.validator_value if k not in error.instance))
+    return path
+
+
+def _unknown_keys(error: ValidationError) -> list[str]:
+    return [key for key in error.instance if key not in error.schema.get("properties", {})]
+
+
+def _mixed(error: ValidationError) -> bool:
+    """An unknown key that belongs to another alternative of a oneOf: two forms mixed."""
+    keysets = _alternatives(error)
+    return bool(keysets) and any(_unknown_keys(error)[0] in keys for keys in keysets)
+
+
+def _alternatives(error: ValidationError) -> list[list[str]] | None:
+    """The keys of each alternative of the ``oneOf`` an error belongs to (None: no oneOf)."""
+    choice = error if error.validator == "oneOf" else error.parent
+    if choice is None or choice.validator != "oneOf":
+        return None
+    return [list(alt.get("properties", {})) for alt in choice.validator_value]
+
+
+def _relevance(cfg: Any, error: ValidationError) -> tuple:
+    """Sort key for :func:`jsonschema.exceptions.best_match` (which takes the largest at the
+    top level and the smallest inside a oneOf): shallow and early in the document first; inside
+    a oneOf, the alternative that knows most of the user's keys."""
+    meant = 0
+    keysets = _alternatives(error)
+    if keysets and error.parent is not None and isinstance(error.parent.instance, dict):
+        index = error.relative_schema_path[0]
+        meant = len(set(keysets[index]) & set(error.parent.instance))
+        return (-meant, *_order(cfg, _key_path(error)), index)
+    depth, position = _order(cfg, _key_path(error))
+    return (-depth, tuple(-p for p in position))
+
+
+def _reason(error: ValidationError) -> str:
+    """The one-line reason of a schema error, from the error object's fields."""
     kind, value, instance = error.validator, error.validator_value, error.instance
-    if "propertyNames" in error.absolute_schema_path:  # the instance is the offending key
-        path.append(instance)
-        if kind == "pattern":
-            what = "study name" if path[:-1] == ["studies"] else "key"
-            return path, f"bad {what}, must match {value}"
-        return path, "keys must be strings"
-    if kind in ("oneOf", "anyOf"):
-        return _translate_choice(error)
+    keysets = _alternatives(error)
+    shown = ["{" + ", ".join(keys) + "}" for keys in keysets or ()]
+    if kind == "oneOf":  # no alternative stands out: both or neither
+        return f"expected {' or '.join(shown)}, got {_show(instance) if instance else 'nothing'}"
     if kind == "type":
-        return path, _type_reason(value, instance)
+        return _type_reason(value, instance)
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = next(k for k in instance if k not in allowed)
-        path.append(extra)
-        if path[-2:-1] == ["axes"]:
+        allowed, extra = list(error.schema.get("properties", {})), _unknown_keys(error)[0]
+        if _mixed(error):
+            return f"give either {' or '.join(shown)}, not both"
+        if list(error.absolute_path)[-1:] == ["axes"]:
             if extra == "lead_damping":
-                return path, "a switch, not a numeric parameter: it cannot be an axis"
-            return path, f"not a numeric model parameter (expected one of {', '.join(allowed)})"
-        return path, f"unknown key (expected one of {', '.join(allowed)})"
-    if kind == "required":
-        path.append(next(k for k in value if k not in instance))
-        return path, "required key missing"
-    if kind == "minimum":
-        return path, f"must be >= {value}, got {_show(instance)}"
-    if kind == "exclusiveMinimum":
-        return path, f"must be > {value}, got {_show(instance)}"
-    if kind == "minProperties":
-        return path, "must name at least one study" if path == ["studies"] else "must not be empty"
-    if kind in ("minItems", "minLength"):
-        return path, "must not be empty"
-    if kind == "not" and isinstance(value, dict) and "const" in value:
-        return path, f"must be != {_show(value['const'])}"
-    return path, error.message  # not produced by the schema as written; kept for safety
-
-
-def _translate_choice(error: ValidationError) -> tuple[KeyPath, str]:
-    """Reason for a failed ``oneOf``: pick the alternative the user meant by its keys."""
-    path: KeyPath = list(error.absolute_path)
-    keysets = [list(alt.get("properties", {})) for alt in error.validator_value]
-    shown = ["{" + ", ".join(keys) + "}" for keys in keysets]
-    expected = " or ".join(shown)
-    instance = error.instance
-    if not isinstance(instance, dict):
-        return path, f"expected {expected}, got {_show(instance)}"
-    meant = [i for i, keys in enumerate(keysets) if set(keys) & set(instance)]
-    if len(meant) > 1:
-        return path, f"give either {' or '.join(shown[i] for i in meant)}, not both"
-    if not meant:
-        unknown = [k for k in instance if all(k not in keys for keys in keysets)]
-        if unknown:
-            return [*path, unknown[0]], f"unknown key (expected {expected})"
-        return path, f"expected {expected}, got an empty mapping"
-    sub = [e for e in error.context if e.relative_schema_path[0] == meant[0]]
-    if not sub:
-        return path, error.message
-    return min((_translate(e) for e in sub), key=lambda pr: len(pr[0]))
+                return "a switch, not a numeric parameter: it cannot be an axis"
+            return f"not a numeric model parameter (expected one of {', '.join(allowed)})"
+        return f"unknown key (expected one of {', '.join(allowed)})"
+    if kind == "not" and "const" in value:
+        return f"must be != {_show(value['const'])}"
+    if kind == "pattern" and list(error.absolute_path) == ["studies"]:
+        return f"bad study name, must match {value}"
+    if kind == "minProperties" and list(error.absolute_path) == ["studies"]:
+        return "must name at least one study"
+    if "propertyNames" in error.absolute_schema_path and kind == "type":
+        return "keys must be strings"
+    return _REASONS[kind].format(value=value, instance=_show(instance))
 
 
 def _type_reason(expected: str | list[str], value: Any) -> str:
