@@ -7,11 +7,13 @@ The physics (physics.md) as vectorized NumPy functions over parameter grids:
 - :func:`steps`: the rotating-frame distributions as exact step lists;
 - :func:`dot_voltage`: dot potentials, currents, Kirchhoff residual, spin torque;
 - :func:`noise`: zero-frequency current noise, closed form or quadrature;
+- :func:`cumulants`: charge cumulants C1, C2, C3 (full counting statistics);
 - :func:`integrate`, :func:`settle`: time integration of the lab-frame LLG equation.
 """
 
 from importlib.metadata import version as _version
 
+from .physics.cumulants import Cumulants, cumulants
 from .physics.distribution import Steps, steps
 from .physics.kernels import kernel, mixed_kernel
 from .physics.model import Model
@@ -32,6 +34,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
 
 
-__all__ = ["Attractor", "DotVoltage", "Model", "Noise", "SteadyStates", "Steps", "Trajectory",
-           "__version__", "dot_voltage", "integrate", "kernel", "mixed_kernel", "noise", "settle",
-           "steady_states", "steps"]
+__all__ = ["Attractor", "Cumulants", "DotVoltage", "Model", "Noise", "SteadyStates", "Steps",
+           "Trajectory", "__version__", "cumulants", "dot_voltage", "integrate", "kernel",
+           "mixed_kernel", "noise", "settle", "steady_states", "steps"]

@@ -10,36 +10,39 @@ generating function are
 
 and C_n = sum_sigma ∫ d eps k_n [e^n E0/hbar]: C1 is the current of §5, 2 C2 the noise S of §6.
 
-**Closed form (T_r == T).** In terms of the steps t_a = tanh((eps - a)/2T) of F_x = sum p_a t_a,
-D = (F_r - F_l)/2 and R = (1 - F_l F_r)/2: k1 and k2 need the integrals of single steps,
-∫(t_a - t_b) = 2(b - a), and of pairs, ∫(1 - t_a t_b) = K(a - b) = 2x coth(x/2T) (the noise
-kernel); k3 needs triples. Partial fractions, t_a t_b = 1 - (t_a - t_b) coth((b - a)/2T), give
-for a <= b <= c
+**Closed form (T_r == T).** In the steps t_a = tanh((eps - a)/2T) of F_x = sum p_a t_a,
+D = (F_r - F_l)/2 and R = (1 - F_l F_r)/2: k1 and k2 need integrals of single steps,
+∫(t_a - t_b) = 2(b - a), and of pairs, ∫(1 - t_a t_b) = K(a - b), K(x) = 2x coth(x/2T) the
+kernel of the noise; k3 also needs triples. Partial fractions, t_a t_b = 1 - (t_a - t_b)
+coth((b - a)/2T), give for a <= b <= c
 
     ∫ [t_a t_b t_c - sign eps] d eps = -2b + K(c - a) [K(b - a) - K(c - b)] / 2(c - a),
 
-whose part Phi = ... + 2(a + b + c)/3, invariant under translation and odd under reflection, is
-:func:`_triple` (two coinciding steps: Phi(a, a, b) = xi(a - b), :func:`_xi`). Dividing by the
+and Phi = this + 2(a + b + c)/3 (:func:`_triple`; xi for two coinciding steps,
+:func:`_pair_kernels`) is invariant under translation and odd under reflection. Dividing by the
 largest separation keeps the divided difference of K free of cancellation; where all three steps
-lie within 2 tau T of each other, its Taylor series replaces it. At T = 0 every formula is the
-exact finite sum of the piecewise constant integrand (K = 2|x|). Per spin, with lead step weights
-(a, 1 - a) = (alpha, alpha'), (beta, beta') and M = <l> - <r> the difference of mean step
-positions, the linear terms cancel and
+lie within 2 tau T, its Taylor series replaces it. At T = 0 (K = 2|x|, Phi = (4/3)(b - a)
+- (4/3)(c - b)) every formula is the exact finite sum over the intervals between the steps,
+where the integrand is constant. Per spin, with the step weights (alpha, alpha') and
+(beta, beta') of the leads and M = <l> - <r> the difference of their mean step positions, the
+linear terms cancel and
 
     C1 = s g M,    C2 = (s g / 2) [4T + (1 - 2g) E_lr + g (E_ll + E_rr)],
     C3 = s g [(1 - 2g) M + (3g/2) ((3g - 1) Z + 3g W)],
 
-with E = K - 4T the excess kernels of the noise, W = (alpha alpha' (alpha - alpha')
-+ beta beta' (beta' - beta)) xi(sigma phidot) from steps within a lead and Z (lead-lead pairs
-and triples) in :func:`_closed_form`. The separations within a spin take only the values phidot,
-V, V + phidot, V - phidot (V = mu_l - mu_r), so a state needs four excess kernels, four xi and
-two triple kernels, shared by both spins.
+with E = K - 4T the excess kernels of the noise (E_lr = J_lr - 4T of noise.py),
+W = [alpha alpha' (alpha - alpha') + beta beta' (beta' - beta)] xi(sigma phidot) from steps
+within a lead, and Z, from lead-lead pairs and triples, in :func:`_closed_form`. The
+separations within a spin take only the values phidot, V, V + phidot and V - phidot
+(V = mu_l - mu_r), so a state needs four pair kernels (E, xi) and two triple kernels, for both
+spins.
 
-**Quadrature (T_r != T, or on request).** The eps integral of k2 and k3 by tanh-sinh quadrature
-(scipy.integrate.tanhsinh, integrand k2 + i k3) on the window from 80 max(T) below the lowest to
-80 max(T) above the highest step, split at every step (the integrand jumps at the steps of a
-zero-temperature lead), to ~1e-13 of the scale s g (span + max T). C1 needs no quadrature at any
-temperatures (∫D = M).
+**Quadrature (T_r != T, or on request).** k2 and k3 integrated over eps on the window from
+80 max(T) below the lowest to 80 max(T) above the highest step, split at every step (where the
+integrand jumps if its lead is at T = 0) into panels growing geometrically away from the steps,
+each by 12- and 8-point Gauss-Legendre rules (:func:`_quadrature`): ~1e-16 relative, with the
+difference of the two rules as a (generous) error estimate. C1 is exact at any temperatures
+(∫D = M).
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def _pair_kernels(x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # small: replaced
         k = 2 * ax * (1 + 2 / np.expm1(ax / T))
         e = k - 4 * T
-        xi = k * e / (2 * x) - 2 * x / 3
+        xi = k / (2 * x) * e - 2 * x / 3  # k/2x first: no underflow of k e
     if np.any(small):
         t = T[small]
         z = x[small] / np.where(t > 0, 2 * t, 1.0)
@@ -171,7 +174,7 @@ def _triple(s: tuple[FloatArray, ...], e: tuple[FloatArray, ...], T: FloatArray)
     e_a, e_b, k_span = pick(e, 0), pick(e, 1), 4 * T + pick(e, 2)
     T = np.broadcast_to(T, span.shape)
     small = np.abs(span) <= 2 * _TAU * T  # also span == 0 at T == 0
-    out = k_span * (e_a - e_b) / (2 * np.where(small, 1.0, span)) - 2 * (a - b) / 3
+    out = k_span / (2 * np.where(small, 1.0, span)) * (e_a - e_b) - 2 * (a - b) / 3
     if np.any(small):
         a, b, k_span, t = a[small], b[small], k_span[small], T[small]
         two_t = np.where(t > 0, 2 * t, 1.0)
