@@ -1,7 +1,7 @@
 """Throughput of the physics kernels and of the pipeline's chunk functions; the baseline ratio.
 
-A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` is one
-state (theta, phidot) with its parameters. The stage chunk functions
+A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` or
+``cumulants`` is one state (theta, phidot) with its parameters. The stage chunk functions
 (``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram (16 x 2048
 points, and x 2 temperatures for the noise), as the pipeline calls them: their points are grid
 points with ``max_states`` = 4 branch slots (two filled for constant kappa).
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmrnoise import Model, noise, steady_states
+from fmrnoise import Model, cumulants, noise, steady_states
 from fmrnoise.pipeline.stages import distribution as distribution_stage
 from fmrnoise.pipeline.stages import dot_voltage as dot_voltage_stage
 from fmrnoise.pipeline.stages import noise as noise_stage
@@ -130,7 +130,24 @@ def cases(n: int, n_lead: int, n_quad: int, seed: int = 1) -> list[Case]:
                     lambda m=model: noise(m, theta[q], phidot[q]), n_quad, 2e4, None,
                     lambda i, m=model: baseline.noise(_point(m, i), theta[i], phidot[i]),
                     lambda m=model: noise(m, theta[q], phidot[q]).S))
+    out.extend(cumulant_cases(n, n_quad, rng))
     return out
+
+
+def cumulant_cases(n: int, n_quad: int, rng: np.random.Generator) -> list[Case]:
+    """C1, C2, C3 of n states with a magnetic lead, bias and precession at T > 0 (the closed
+    form), and of n_quad of them with a thermal bias (the quadrature)."""
+    theta = np.arccos(rng.uniform(-1.0, 1.0, n))
+    phidot = rng.uniform(-3.0, 1.0, n)
+    T = rng.choice([0.02, 0.1], n)
+    volt = rng.uniform(-0.5, 0.5, n)
+    model = Model(T=T, mu_l=volt, mu_r=0.0, **MAGNETIC)
+    q = slice(0, n_quad)
+    thermal = Model(T=T[q], T_r=0.3, mu_l=volt[q], mu_r=0.0, **MAGNETIC)
+    return [Case("cumulants C1-C3, magnetic lead + bias (closed form)", model,
+                 lambda m=model: cumulants(m, theta, phidot), n, 2e6),
+            Case("cumulants C1-C3, thermal bias T_r != T (quadrature, 1e-10)", thermal,
+                 lambda m=thermal: cumulants(m, theta[q], phidot[q]), n_quad, None)]
 
 
 def kernel_table(items: list[Case], repeat: int) -> list[str]:

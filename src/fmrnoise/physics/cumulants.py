@@ -251,15 +251,17 @@ def _rates(eps: FloatArray, position: FloatArray, weight: FloatArray, beta_l: Fl
     position, weight : (4, ...) the steps (l same, l opposite, r same, r opposite) and their
     weights within the leads; beta_x = 1/T_x (1/tiny at T = 0). D = f_l (1 - f_r)
     - f_r (1 - f_l) and R = f_l (1 - f_r) + f_r (1 - f_l), from occupations 1/(e^y + 1) and
-    holes 1/(e^-y + 1) computed separately: no cancellation in the tails, where R and D are
-    exponentially small.
+    holes e^y/(e^y + 1), each to full relative precision: no cancellation in the tails, where
+    R and D are exponentially small.
     """
     full, empty = [], []
-    with np.errstate(over="ignore"):  # e^y = inf: occupation 0
-        for a, w, beta in zip(position, weight, (beta_l, beta_l, beta_r, beta_r), strict=True):
+    for a, w, beta in zip(position, weight, (beta_l, beta_l, beta_r, beta_r), strict=True):
+        with np.errstate(over="ignore"):  # y = ±inf at T = 0
             y = (eps - a) * beta
-            full.append(w / (1 + np.exp(y)))
-            empty.append(w / (1 + np.exp(-y)))
+        boltzmann = np.exp(np.clip(y, -700.0, 700.0))  # clipped: changes only values < 1e-304
+        occupied = w / (1 + boltzmann)
+        full.append(occupied)
+        empty.append(occupied * boltzmann)
     forward = (full[0] + full[1]) * (empty[2] + empty[3])  # f_l (1 - f_r)
     backward = (full[2] + full[3]) * (empty[0] + empty[1])  # f_r (1 - f_l)
     d, r = forward - backward, forward + backward
