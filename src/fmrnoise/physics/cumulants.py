@@ -37,12 +37,12 @@ separations within a spin take only the values phidot, V, V + phidot and V - phi
 (V = mu_l - mu_r), so a state needs four pair kernels (E, xi) and two triple kernels, for both
 spins.
 
-**Quadrature (T_r != T, or on request).** k2 and k3 integrated over eps on the window from
-80 max(T) below the lowest to 80 max(T) above the highest step, split at every step (where the
-integrand jumps if its lead is at T = 0) into panels growing geometrically away from the steps,
-each by 12- and 8-point Gauss-Legendre rules (:func:`_quadrature`): ~1e-16 relative, with the
-difference of the two rules as a (generous) error estimate. C1 is exact at any temperatures
-(∫D = M).
+**Quadrature (T_r != T; everywhere with quadrature=True).** ∫ k2 and ∫ k3 over the window from
+80 max(T) below the lowest to 80 max(T) above the highest step (:func:`_quadrature`), split at
+every step (the integrand jumps there if its lead is at T = 0) and into panels growing
+geometrically away from the steps, each integrated by the 12-point Gauss-Legendre rule: ~1e-15
+of the scale of the cumulants. The 8-point rule on the same panels gives the error estimate.
+C1 needs no quadrature: ∫D = M at any temperatures.
 """
 
 from __future__ import annotations
@@ -196,9 +196,10 @@ def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, T, rho_up, r
     Per dot spin sigma the steps are l/r same (mu_x - sigma omega_-) and l/r opposite
     (mu_x + sigma omega_+), with lead weights (alpha, alpha'), (beta, beta'). Lead-lead pairs:
     same-same and opposite-opposite at V, l same - r opposite at V - sigma phidot (weight
-    alpha beta'), l opposite - r same at V + sigma phidot (alpha' beta); the triples of two
-    steps of one lead and one of the other are {0, sigma phidot, V} (Phi_a) and
-    {0, sigma phidot, V + sigma phidot} (Phi_b) up to translation and reflection, and
+    alpha beta'), l opposite - r same at V + sigma phidot (alpha' beta). Up to translation and
+    reflection, the triples of two steps of one lead and one of the other are
+    {0, sigma phidot, V} (Phi_a: those with l same and r opposite) and
+    {0, sigma phidot, V + sigma phidot} (Phi_b: those with l opposite and r same), and
 
         Z = [alpha beta (alpha + beta) + alpha' beta' (alpha' + beta')] xi(V)
             + alpha beta' [(alpha + beta') xi(V - sigma phidot) - 2 (alpha' + beta) Phi_a]
@@ -378,34 +379,34 @@ def cumulants(model: Model, theta: ArrayLike, phidot: ArrayLike,
     -------
     Cumulants
         C1 [e E0/hbar], C2 [e² E0/hbar], C3 [e³ E0/hbar]: closed forms where T_r == T (any
-        T >= 0), C2 and C3 by quadrature (~1e-12 relative) where T_r != T; C1 closed everywhere.
+        T >= 0), C2 and C3 by quadrature where T_r != T; C1 closed everywhere.
 
     Notes
     -----
     The closed forms (module docstring) are evaluated in blocks of :data:`BLOCK` states, only
-    where theta is not NaN; every kernel is an excess kernel, a divided difference by the
-    largest separation of its steps or a Taylor series, so the results are accurate to a few
-    ulp of s g (|V| + |phidot| + T) for all separations and temperatures, T = 0 included.
+    where theta is not NaN. Every kernel is an excess kernel, a divided difference by the
+    largest separation of its steps or a Taylor series, so C1, C2, C3 are accurate to a few ulp
+    of G (|V| + |phidot| + T), G = sum_sigma G_l G_r / G_Sigma, for all separations and
+    temperatures, T = 0 included; the quadrature agrees to ~1e-15 of that scale.
     """
     shape, index, (theta_f, phidot_f, *inputs) = _flat_inputs(model, theta, phidot)
     n = int(np.prod(shape, dtype=np.int64)) if index is None else index.size
     theta_f, phidot_f = np.broadcast_to(theta_f, (n,)), np.broadcast_to(phidot_f, (n,))
     out = np.empty((3, n))
-    closed_inputs = inputs[:3] + inputs[4:]  # T_r == T there
+    closed_inputs = inputs[:3] + inputs[4:]  # without T_r: thermal-bias states are redone below
     for start in range(0, n, BLOCK):
         block = slice(start, start + BLOCK)
         args = [a if a.ndim == 0 else a[block] for a in closed_inputs]
         out[:, block] = _closed_form(theta_f[block], phidot_f[block], *args)
-    thermal = np.broadcast_to(inputs[2] != inputs[3], (n,))
+    thermal = np.broadcast_to(inputs[2] != inputs[3], (n,))  # C2, C3 by quadrature there
     extra = {}
-    if quadrature:
-        c2, c3, error = _quadrature(theta_f, phidot_f, inputs)
-        out[1:, thermal] = c2[thermal], c3[thermal]
-        extra = {"C3_quadrature": c3, "C3_quadrature_error": error}
-    elif np.any(thermal):
-        where = np.flatnonzero(thermal)
-        c2, c3, _ = _quadrature(theta_f[where], phidot_f[where],
-                                [a if a.ndim == 0 else a[where] for a in inputs])
-        out[1:, where] = c2, c3
+    if quadrature or np.any(thermal):
+        where = np.flatnonzero(np.ones(n, dtype=bool) if quadrature else thermal)
+        c2, c3, error = _quadrature(theta_f[where], phidot_f[where],
+                                    [a if a.ndim == 0 else a[where] for a in inputs])
+        hot = thermal[where]
+        out[1:, where[hot]] = c2[hot], c3[hot]
+        if quadrature:
+            extra = {"C3_quadrature": c3, "C3_quadrature_error": error}
     return Cumulants(*(_unflatten(v, shape, index) for v in out),
                      **{k: _unflatten(v, shape, index) for k, v in extra.items()})
