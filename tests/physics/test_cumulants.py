@@ -1,4 +1,4 @@
-"""Charge cumulants against physics.md §10: the current, the noise, the generating function,
+"""Charge cumulants against docs/theory.md §10: the current, the noise, the generating function,
 limits, the reference value, quadrature and mpmath."""
 
 import mpmath as mp
