@@ -320,8 +320,12 @@ def _quadrature(theta: FloatArray, phidot: FloatArray,
     out = np.zeros((3, n))
     for start in range(0, n, _CHUNK):
         chunk = slice(start, start + _CHUNK)
-        sub = Model(**{"T_r" if name == "T_right" else name: value if value.ndim == 0
-                       else value[chunk] for name, value in zip(_INPUTS, inputs, strict=True)})
+        values = {"T_r" if name == "T_right" else name: value if value.ndim == 0
+                  else value[chunk] for name, value in zip(_INPUTS, inputs, strict=True)}
+        # potentials relative to mu_r (a common shift changes nothing): steps without the
+        # rounding of large potentials
+        values["mu_l"], values["mu_r"] = values["mu_l"] - values["mu_r"], 0.0
+        sub = Model(**values)
         dist = steps(sub, theta[chunk], phidot[chunk])
         # per (state, spin) element: conductances, steps, their temperatures
         G = conductances(sub, dist).reshape(-1, 2)
