@@ -1,10 +1,10 @@
 """Throughput of the physics kernels and of the pipeline's chunk functions; the baseline ratio.
 
-A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise`` and of
-``hot_electrons`` is one state (theta, phidot) with its parameters. The stage chunk functions
-(``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram (16 x 2048
-points, and x 2 temperatures for the noise), as the pipeline calls them: their points are grid
-points with ``max_states`` = 4 branch slots (two filled for constant kappa).
+A "point" of ``steady_states`` is a grid point (all its states); a point of ``noise``,
+``cumulants`` and ``hot_electrons`` is one state (theta, phidot) with its parameters. The stage
+chunk functions (``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram
+(16 x 2048 points, and x 2 temperatures for the noise), as the pipeline calls them: their points
+are grid points with ``max_states`` = 4 branch slots (two filled for constant kappa).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmrnoise import Model, hot_electrons, noise, steady_states
+from fmrnoise import Model, cumulants, hot_electrons, noise, steady_states
 from fmrnoise.pipeline.stages import distribution as distribution_stage
 from fmrnoise.pipeline.stages import dot_voltage as dot_voltage_stage
 from fmrnoise.pipeline.stages import noise as noise_stage
@@ -131,6 +131,7 @@ def cases(n: int, n_lead: int, n_quad: int, seed: int = 1) -> list[Case]:
                     lambda i, m=model: baseline.noise(_point(m, i), theta[i], phidot[i]),
                     lambda m=model: noise(m, theta[q], phidot[q]).S))
     out.append(hot_electrons_case(n, rng))
+    out.extend(cumulant_cases(n, n_quad, rng))
     return out
 
 
@@ -146,6 +147,22 @@ def hot_electrons_case(n: int, rng: np.random.Generator) -> Case:
                   **MAGNETIC)
     return Case("hot_electrons, magnetic lead + bias (T_d, S_hot; quadrature, 1e-10)", model,
                 lambda m=model: hot_electrons(m, theta, phidot), n, 2e5)
+
+
+def cumulant_cases(n: int, n_quad: int, rng: np.random.Generator) -> list[Case]:
+    """C1, C2, C3 of n states with a magnetic lead, bias and precession at T > 0 (the closed
+    form), and of n_quad of them with a thermal bias (the quadrature)."""
+    theta = np.arccos(rng.uniform(-1.0, 1.0, n))
+    phidot = rng.uniform(-3.0, 1.0, n)
+    T = rng.choice([0.02, 0.1], n)
+    volt = rng.uniform(-0.5, 0.5, n)
+    model = Model(T=T, mu_l=volt, mu_r=0.0, **MAGNETIC)
+    q = slice(0, n_quad)
+    thermal = Model(T=T[q], T_r=0.3, mu_l=volt[q], mu_r=0.0, **MAGNETIC)
+    return [Case("cumulants C1-C3, magnetic lead + bias (closed form)", model,
+                 lambda m=model: cumulants(m, theta, phidot), n, 2e6),
+            Case("cumulants C1-C3, thermal bias T_r != T (quadrature, 1e-10)", thermal,
+                 lambda m=thermal: cumulants(m, theta[q], phidot[q]), n_quad, None)]
 
 
 def kernel_table(items: list[Case], repeat: int) -> list[str]:

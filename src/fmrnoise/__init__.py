@@ -8,11 +8,13 @@ The physics (docs/theory.md) as vectorized NumPy functions over parameter grids:
 - :func:`dot_voltage`: dot potentials, currents, Kirchhoff residual, spin torque;
 - :func:`noise`: zero-frequency current noise, closed form or quadrature;
 - :func:`hot_electrons`: dot temperature and noise with strong energy relaxation on the dot;
+- :func:`cumulants`: charge cumulants C1, C2, C3 (full counting statistics);
 - :func:`integrate`, :func:`settle`: time integration of the lab-frame LLG equation.
 """
 
 from importlib.metadata import version as _version
 
+from .physics.cumulants import Cumulants, cumulants
 from .physics.distribution import Steps, steps
 from .physics.kernels import kernel, mixed_kernel
 from .physics.model import Model
@@ -34,6 +36,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
 
 
-__all__ = ["Attractor", "DotVoltage", "HotElectrons", "Model", "Noise", "SteadyStates", "Steps",
-           "Trajectory", "__version__", "dot_voltage", "hot_electrons", "integrate", "kernel",
+__all__ = ["Attractor", "Cumulants", "DotVoltage", "HotElectrons", "Model", "Noise",
+           "SteadyStates", "Steps", "Trajectory", "__version__", "cumulants", "dot_voltage",
+           "hot_electrons", "integrate", "kernel",
            "mixed_kernel", "noise", "settle", "steady_states", "steps"]
