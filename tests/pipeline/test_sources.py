@@ -101,3 +101,21 @@ def test_a_figure_depends_on_its_own_module_and_the_style():
     assert not any(name.startswith("plots/") and name not in ("plots/fmr_line.py",
                                                               "plots/style.py")
                    for name in names)
+
+
+def test_a_new_variable_of_one_stage_changes_no_other_stage(monkeypatch):
+    """What the noise stage stores reaches its rule and its chunk keys through its spec alone:
+    the other stages' specs, sources and so their cached chunks stay as they were."""
+    from fmrnoise.pipeline import contract
+    from fmrnoise.pipeline.config import validate
+    from fmrnoise.pipeline.plan import stage_spec
+
+    config = validate({"studies": {"s": {"axes": {"T": {"values": [0.1, 0.2]}}}}})
+    before = {stage: (stage_spec(config, "s", stage), stage_sources(stage)) for stage in STAGES}
+    extra = contract.Variable(("branch",), "float64", "1", "a new noise variable")
+    monkeypatch.setitem(contract.VARIABLES, "noise", {**contract.VARIABLES["noise"],
+                                                      "new": extra})
+    after = {stage: (stage_spec(config, "s", stage), stage_sources(stage)) for stage in STAGES}
+    assert "new" in after["noise"][0]["variables"]
+    for stage in STAGES[:-1]:
+        assert after[stage] == before[stage], stage

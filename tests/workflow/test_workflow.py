@@ -20,7 +20,7 @@ from workflow_helpers import (
     write_config,
 )
 
-from fmrnoise import Model, hot_electrons
+from fmrnoise import Model, cumulants, hot_electrons
 from fmrnoise.physics.noise import noise
 from fmrnoise.physics.steady_state import steady_states
 from fmrnoise.physics.transport import dot_voltage
@@ -165,6 +165,24 @@ def test_dot_relaxation_adds_the_hot_electron_limit_to_the_noise_store(pipeline)
         np.testing.assert_array_equal(noise_ds[name].values, getattr(hot, name), err_msg=name)
         assert noise_ds[name].attrs["units"] and noise_ds[name].attrs["long_name"]
     assert "T_dot" not in open_store(pipeline.workdir, "r3", "noise")  # off by default
+
+
+def test_noise_store_holds_the_third_cumulant_of_the_library(pipeline):
+    for study, model in (("r7", Model(**R7_MODEL, mu_l=0.2)), ("r3", None)):
+        steady = open_store(pipeline.workdir, study, "steady_state")
+        noise_ds = open_store(pipeline.workdir, study, "noise")
+        if model is None:  # r3: omega_d x Omega x T
+            model = Model(omega_d=steady.omega_d.values[:, None, None],
+                          Omega=steady.Omega.values[None, :, None],
+                          T=noise_ds["T"].values[None, None, :])
+            theta = steady.theta.values[:, :, None, :]
+        else:
+            theta = steady.theta.values
+        branch = model.per_branch()
+        expected = cumulants(branch, theta, branch.omega_d).C3
+        np.testing.assert_array_equal(noise_ds.C3.values, np.broadcast_to(expected,
+                                                                           noise_ds.C3.shape))
+        assert noise_ds.C3.attrs["units"] == "e^3 E0/hbar"
 
 
 def test_switching_dot_relaxation_reruns_only_the_noise_stage(pipeline):

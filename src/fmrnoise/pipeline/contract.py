@@ -116,11 +116,15 @@ VARIABLES: dict[str, dict[str, Variable]] = {
         "excess_noise": _f("branch", "e^2 E0/hbar", "excess noise S − S_eq"),
         "noise_temperature": _f("branch", "E0/k_B", "noise temperature S/4G"),
         "conductance": _f("branch", "e^2/hbar", "conductance G(θ)"),
+        "C3": _f("branch", "e^3 E0/hbar",
+                 "third cumulant C3 of the transferred charge (left junction)"),
     },
 }
 QUADRATURE_VARIABLES = {
     "S_quadrature": _f("branch", "e^2 E0/hbar", "current noise S by numerical quadrature"),
     "quadrature_error": _f("branch", "e^2 E0/hbar", "error estimate of S_quadrature"),
+    "C3_quadrature": _f("branch", "e^3 E0/hbar", "third cumulant C3 by numerical quadrature"),
+    "C3_quadrature_error": _f("branch", "e^3 E0/hbar", "error estimate of C3_quadrature"),
 }
 
 

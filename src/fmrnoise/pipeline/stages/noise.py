@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ...physics.cumulants import cumulants
 from ...physics.model import Model
 from ...physics.noise import noise
 from ...physics.relaxation import hot_electrons
@@ -15,8 +16,9 @@ UPSTREAM = ("theta",)
 
 def compute(model: Model, upstream: Mapping[str, np.ndarray], max_states: int,
             options: Mapping[str, object]) -> dict[str, np.ndarray]:
-    """Zero-frequency current noise at each state; on request by quadrature too
-    (``quadrature``), and with energy relaxation on the dot (``dot_relaxation``)."""
+    """Zero-frequency current noise and the third charge cumulant at each state; on request
+    by quadrature too (``quadrature``), and with energy relaxation on the dot
+    (``dot_relaxation``)."""
     branch = model.per_branch()
     theta = upstream["theta"]
     quadrature = bool(options.get("quadrature", False))
@@ -25,6 +27,11 @@ def compute(model: Model, upstream: Mapping[str, np.ndarray], max_states: int,
     if quadrature:
         names += ["S_quadrature", "quadrature_error"]
     arrays = {name: getattr(result, name) for name in names}
+    counting = cumulants(branch, theta, branch.omega_d, quadrature=quadrature)
+    arrays["C3"] = counting.C3
+    if quadrature:
+        arrays |= {"C3_quadrature": counting.C3_quadrature,
+                   "C3_quadrature_error": counting.C3_quadrature_error}
     if options.get("dot_relaxation", False):
         hot = hot_electrons(branch, theta, branch.omega_d)
         arrays |= {"T_dot": hot.T_dot, "S_hot": hot.S_hot,
