@@ -230,9 +230,10 @@ FULL_DISK = {  # where the disk fills up, during a stage of 4 chunks
     "creating_the_store": lambda mp: _fail(  # the metadata of the fourth array
         mp, Path, "write_bytes", lambda n, *a: n == 4,
         only=lambda path, *a: path.name == "zarr.json"),
-    "writing_chunk_data": lambda mp: _fail(
-        mp, zarr.storage.LocalStore, "set", lambda n, store_, key, *a: key.startswith(
-            "theta/c.") and "theta/c.0" not in key),
+    "writing_chunk_data": lambda mp: _fail(  # theta's chunks after the first
+        mp, Path, "write_bytes", lambda n, *a: True, only=lambda path, *a: (
+            path.parent.name == "theta" and path.name.startswith("c.")
+            and not path.name.startswith("c.0"))),
     "finalizing_the_store": lambda mp: _fail(mp, zarr, "consolidate_metadata",
                                              lambda n, *a: True),
     "renaming_the_store": lambda mp: _fail(mp, os, "rename",

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import zarr
 
 from fmrnoise.pipeline import store
 from fmrnoise.pipeline.contract import EXTRA_DIMS, LONG_NAMES, STAGES, UNITS, stage_variables
@@ -36,7 +37,8 @@ def _xarray_reference(path: Path, variables: dict) -> None:
                                  {"units": var.units, "long_name": var.long_name,
                                   **dict(var.attrs)})
         encoding[name] = {"chunks": (*GRID.chunk_shape, *(sizes[d] for d in var.dims)),
-                          "chunk_key_encoding": store.CHUNK_KEY_ENCODING}
+                          "chunk_key_encoding": store.CHUNK_KEY_ENCODING,
+                          "compressors": [] if store.COMPRESSOR is None else [store.COMPRESSOR]}
         encoding[name]["_FillValue" if var.dtype == "float64" else "fill_value"] = fill
     for name in coords:
         encoding[name] = {"chunk_key_encoding": store.CHUNK_KEY_ENCODING}
@@ -74,9 +76,12 @@ def test_store_reads_back_with_xarray_units_dims_and_missing_values(tmp_path):
     chunk_shape = tuple(s.stop - s.start for s in region)
     theta = np.full((*chunk_shape, MAX_STATES), np.nan)
     theta[..., 0] = 0.25
-    store.write_chunk(path, region, {"theta": theta,
-                                     "n_states": np.ones(chunk_shape, np.int8)})
-    files = store.chunk_files(path, ["theta"], [index])[0]
+    names = ["theta", "n_states"]
+    encoders = {name: store.ChunkEncoder.from_encoding(encoding)
+                for name, encoding in store.encoding(path, names).items()}
+    files = store.chunk_files(path, names, [index])[0]
+    store.write_chunk(files, {"theta": theta, "n_states": np.ones(chunk_shape, np.int8)},
+                      encoders)
     assert files["theta"] == path / "theta" / "c.1.0.1.0"  # flat chunk keys
     assert files["theta"].is_file()
     store.finalize(path, {"chunk_keys": {}})
@@ -104,3 +109,37 @@ def test_labels_of_extra_dimensions_read_back_as_strings(tmp_path):
         assert ds[dim].values.tolist() == EXTRA_DIMS[dim]
     assert ds.step_weight.sel(spin="up", lead="r", step="opposite").dims == (
         *GRID.names, "branch")
+
+
+@pytest.mark.parametrize("compressor", [None, {"name": "zstd", "configuration": {"level": 1}},
+                                        {"name": "blosc", "configuration": {
+                                            "cname": "lz4", "clevel": 5,
+                                            "shuffle": "noshuffle"}}])
+def test_chunk_files_are_the_bytes_zarr_writes(compressor, tmp_path, monkeypatch):
+    """write_chunk encodes without Zarr's array machinery, to the same bytes: every chunk,
+    the edge chunks padded with the fill value, each codec the pipeline may use."""
+    monkeypatch.setattr(store, "COMPRESSOR", compressor)
+    variables = stage_variables("steady_state")
+    grid = Grid({"omega_d": np.linspace(-3, 0, 21), "Omega": np.linspace(0, 0.3, 7)},
+                {"omega_d": 8, "Omega": 4})
+    for name in ("direct", "zarr"):
+        store.create(tmp_path / name, grid, variables, MAX_STATES, {})
+    encoders = {name: store.ChunkEncoder.from_encoding(encoding) for name, encoding in
+                store.encoding(tmp_path / "direct", list(variables)).items()}
+    rng = np.random.default_rng(1)
+    zarr_group = zarr.open_group(tmp_path / "zarr", mode="r+")
+    for index in grid.indices():
+        region = grid.region(index)
+        shape = tuple(s.stop - s.start for s in region)
+        arrays = {name: (rng.random((*shape, MAX_STATES)) if var.dims
+                         else rng.integers(-1, 4, shape)).astype(var.dtype)
+                  for name, var in variables.items()}
+        store.write_chunk(store.chunk_files(tmp_path / "direct", list(arrays), [index])[0],
+                          arrays, encoders)
+        for name, values in arrays.items():
+            zarr_group[name].with_config({"write_empty_chunks": True})[region] = values
+    files = sorted(p.relative_to(tmp_path / "direct") for p in (tmp_path / "direct").rglob("c.*"))
+    assert len(files) == len(variables) * 3 * 2 + 3  # and the coordinates omega_d, Omega, branch
+    for file in files:
+        assert (tmp_path / "direct" / file).read_bytes() == (tmp_path / "zarr" / file
+                                                            ).read_bytes(), file

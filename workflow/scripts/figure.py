@@ -15,8 +15,11 @@ from fmrnoise.plots.style import save
 log_to(snakemake.log[0])
 logger = logging.getLogger("fmrnoise.figure")
 paths = {name: path for name, path in snakemake.input.items() if name != "code"}
-stores = {name: xr.open_zarr(path).load() for name, path in paths.items()}
 module = importlib.import_module(f"fmrnoise.plots.{snakemake.params.function}")
+# a module that reads only what it draws (LAZY) gets the stores unread: studies can be large
+lazy = getattr(module, "LAZY", False)
+stores = {name: xr.open_zarr(path) if lazy else xr.open_zarr(path).load()
+          for name, path in paths.items()}
 figure = module.draw(**stores, settings=snakemake.params.settings)
 save(figure, snakemake.output.png, snakemake.output.pdf)
 logger.info("%s: drew %s with settings %s", snakemake.params.function,

@@ -60,11 +60,11 @@ class ChunkJob:
     grid: Grid
     index: tuple[int, ...]
     key: str
-    output: str
     cache_dir: str
     upstream_path: str | None
     upstream_grid: Grid | None
     files: Mapping[str, Path]  # the chunk's file in the store, per variable
+    encoders: Mapping[str, store.ChunkEncoder]  # how each variable's chunk file is encoded
 
 
 def stage_grid(spec: Mapping) -> Grid:
@@ -131,7 +131,7 @@ def process_chunk(job: ChunkJob) -> ChunkOutcome:
     if sources is not None:
         store.place(sources, job.files)
         return ChunkOutcome(reused=True)
-    store.write_chunk(job.output, job.grid.region(job.index), compute_chunk(job))
+    store.write_chunk(job.files, compute_chunk(job), job.encoders)
     cache.save(stage, job.key, job.files)
     return ChunkOutcome(reused=False, damaged=damaged)
 
@@ -231,6 +231,7 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
     try:
         store.create(partial, grid, variables, spec["max_states"], attrs)
         encoding = store.encoding(partial, list(variables))
+        encoders = {name: store.ChunkEncoder.from_encoding(enc) for name, enc in encoding.items()}
         indices = list(grid.indices())
         files = store.chunk_files(partial, list(variables), indices)
         jobs = []
@@ -240,9 +241,9 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
                             options=spec["options"], versions=spec["versions"],
                             coords=grid.coords(index), code=code, encoding=encoding,
                             upstream=up_keys.get(up_label))
-            jobs.append(ChunkJob(spec, grid, index, key, str(partial), str(cache_dir),
+            jobs.append(ChunkJob(spec, grid, index, key, str(cache_dir),
                                  None if upstream is None else str(upstream), up_grid,
-                                 chunk_files))
+                                 chunk_files, encoders))
         log.info("%s of study %s: %s in %d chunks of %s", stage, spec["study"],
                  grid_text(spec["axes"]), len(jobs), grid.chunk_shape)
         _log_changes(record, spec)

@@ -33,6 +33,8 @@ from .style import (
 )
 
 TITLE = "Overview"
+#: The stores may be passed opened lazily: the figure reads only what it draws.
+LAZY = True
 #: A second axis with at most this many values is drawn as lines, a longer one as maps.
 MAX_LINES = 6
 #: Colours of 0, 1, 2, ... stable states in the maps ("no stable state" stands out).
@@ -63,7 +65,10 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
          settings: Mapping) -> Figure:
     """The overview figure of a study (module docstring)."""
     drawn, fixed = drawn_axes(noise, settings)
-    steady, volt, data = (_fix(ds, fixed) for ds in (steady_state, dot_voltage, noise))
+    # only the slice and the variables drawn are read (the stores may be opened lazily)
+    steady, volt, data = (_fix(ds[names], fixed).load() for ds, names in (
+        (steady_state, ["theta", "psi", "stability", "n_stable"]), (dot_voltage, ["current"]),
+        (noise, ["S", "S_eq", "excess_noise"])))
     ratio = stable_branch(steady, data.S / data.S_eq)
     current = stable_branch(steady, volt.current)
     if not drawn:
