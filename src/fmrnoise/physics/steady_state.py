@@ -26,6 +26,7 @@ from .llg import (
     DampingLaw,
     LeadKappa,
     damping,
+    jacobian,
     kappa,
     kappa_derivative,
     kappa_of,
@@ -610,9 +611,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     off_equator = cos != 0
     w = np.where(off_equator, b / np.where(off_equator, cos, 1.0),
                  omega * np.cos(psi_eval) / np.where(off_equator, 1.0, sin))
-    norm = 1 + alpha**2
-    trace = (dkap * sin + 2 * kap * cos - 2 * alpha * w) / norm
-    det = (kap * dkap * sin * cos + (kap * cos) ** 2 + w**2) / norm
+    trace, det = jacobian(kap, dkap, alpha, sin, cos, w)
     scale = np.abs(b) + np.abs(kap) + omega
     stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
     residual = residual_of(b, omega, kap, theta, psi_eval)
