@@ -17,6 +17,7 @@ must hold a single value).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -131,9 +132,12 @@ def rotating_rhs(model: Model, damping_law: DampingLaw | None = None) -> Callabl
         A = m' x B' + (I_s/S)(z - m' cos(theta)):
 
     autonomous, Cartesian (regular at the poles, unlike the (theta, psi) form
-    ``llg.rotating_frame_rhs``); its fixed points are the stationary states. With
-    ``lead_damping`` alpha and I_s come from their closed form in cos(theta)
-    (:class:`fmrnoise.physics.llg.LeadKappa`, c² = (1 + cos(theta))/2), in Python floats.
+    ``llg.rotating_frame_rhs``); its fixed points are the stationary states. It is evaluated
+    at m'/|m'|, so it stays tangent and |m'| cannot drift away from 1 (the torque term is
+    tangent only for a unit vector: evaluated at m' itself, |m'| would grow exponentially
+    under a strong torque). With ``lead_damping`` alpha and I_s come from their closed form in
+    cos(theta) (:class:`fmrnoise.physics.llg.LeadKappa`, c² = (1 + cos(theta))/2), in Python
+    floats.
 
     Parameters
     ----------
@@ -159,12 +163,13 @@ def rotating_rhs(model: Model, damping_law: DampingLaw | None = None) -> Callabl
             return alpha0, 0.0
 
     def rhs(t: float, m: FloatArray) -> FloatArray:
-        mx, my, mz = m
-        cz = mz / np.sqrt(mx * mx + my * my + mz * mz)
-        alpha, rate = acting(m, cz)
-        ax = my * B0 - rate * mx * cz
-        ay = mz * omega - mx * B0 - rate * my * cz
-        az = -my * omega + rate * (1.0 - mz * cz)
+        mx, my, mz = m.tolist()  # Python floats: this runs per integrator stage
+        scale = 1.0 / math.sqrt(mx * mx + my * my + mz * mz)
+        mx, my, mz = mx * scale, my * scale, mz * scale
+        alpha, rate = acting(m, mz)
+        ax = my * B0 - rate * mx * mz
+        ay = mz * omega - mx * B0 - rate * my * mz
+        az = -my * omega + rate * (1.0 - mz * mz)
         norm = 1.0 + alpha * alpha
         return np.array([(ax - alpha * (my * az - mz * ay)) / norm + omega_d * my,
                          (ay - alpha * (mz * ax - mx * az)) / norm - omega_d * mx,
