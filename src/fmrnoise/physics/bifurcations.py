@@ -428,6 +428,8 @@ def _folds(lines: Lines, line: IntArray, interval: IntArray, continued: IntArray
     refinement failed. ``continued``: for every slot of that end, the slot of the other end
     holding its state (or -1)."""
     candidate, slot = np.nonzero(lost)
+    if candidate.size == 0:
+        return _Found.of(candidate, candidate, FOLD), candidate
     counts = np.bincount(candidate, minlength=line.size)
     rank = np.arange(candidate.size) - (np.cumsum(counts) - counts)[candidate]
     first = np.flatnonzero((rank % 2 == 0) & (rank + 1 < counts[candidate]))

@@ -18,8 +18,9 @@ where something changes; the model's own kappa (``lead_damping``: the closed for
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,7 +56,7 @@ class Rows:
     @classmethod
     def at(cls, model: Model, parameter: str, value: FloatArray) -> Rows:
         """The problems of ``model`` (1-d fields) with ``parameter`` set to ``value``."""
-        model = model.replace(**{parameter: value})
+        model = _with(model, **{parameter: value})
         shape = np.shape(value)
 
         def full(a: ArrayLike) -> FloatArray:
@@ -155,9 +156,20 @@ def _parameter_root(f: Vectorized, p_a: FloatArray, p_b: FloatArray) -> FloatArr
     return p_a + root(in_t, np.zeros(p_a.size), np.ones(p_a.size), TOLERANCE / 40) * (p_b - p_a)
 
 
+def _with(model: Model, **changes: ArrayLike) -> Model:
+    """``model`` with some array fields replaced, without the validation of :class:`Model`
+    (run at every iteration of the root finders, on values between grid points that passed
+    it)."""
+    out = copy.copy(model)
+    for name, value in changes.items():
+        object.__setattr__(out, name, np.asarray(value, dtype=float))
+    return out
+
+
 def _take(model: Model, k: IntArray) -> Model:
     """The problems ``k`` of a model of 1-d fields."""
-    return model.map_arrays(lambda a: a[k])
+    return _with(model, **{f.name: a[k] for f in fields(model)
+                           if isinstance(a := getattr(model, f.name), np.ndarray)})
 
 
 def _extremum(rows: Rows, sign: FloatArray, window: tuple[FloatArray, FloatArray],
