@@ -91,16 +91,20 @@ def boundaries(model: Model, states: SteadyStates, axis: int, parameter: str) ->
 
     Notes
     -----
-    For every pair of neighbouring points the states are matched (:func:`match_states`). Where
-    the number of states changes, each pair of unmatched neighbouring states (a saddle and a
-    node) gives a FOLD: the parameter where the extremum of H between them crosses zero, theta
-    and psi of the merged state. Where a matched state changes between stable and unstable, a
-    HOPF point: the parameter where tr J = 0 along the continued state, its theta and psi.
-    Both are located to 1e-10 max(|p|, grid step) in p and checked: |F_theta|, |F_psi|,
-    |tr J| (Hopf) <= 1e-9 s, |det J| (fold) <= 1e-9 s², s = |b| + |kappa| + Omega
-    (``continuation.TOLERANCE``); an interval whose check fails, or where the grid is too
-    coarse to bracket the continuation, is subdivided (``SUBDIVISION``). Constant kappa never folds;
-    there both states reach tr J = 0 together, on B0 + omega_d sin²θ = 0: two HOPF points.
+    For every pair of neighbouring points the states are matched (:func:`match_states`; the
+    other model fields are those of the left point). Where the number of states changes, each
+    pair of unmatched neighbouring states (a saddle and a node) gives a FOLD: the parameter
+    where the extremum of H = sin²θ (b²/cos²θ + kappa²) - Omega² between them crosses zero,
+    theta and psi of the merged state. Where a matched state changes between stable and
+    unstable, a HOPF point: the parameter where tr J = 0 along the continued state, its theta
+    and psi (:mod:`fmrnoise.physics.continuation`). Both are located to 1e-10 max(|p|, grid
+    step) in p and checked: |F_theta|, |F_psi|, |tr J| (Hopf) <= 1e-9 s, |det J| (fold)
+    <= 1e-9 s², s = |b| + |kappa| + Omega. An interval whose check fails, or where the grid is
+    too coarse to bracket the continuation, is cut into ``SUBDIVISION`` intervals solved anew
+    by :func:`steady_states`: e.g. a stable state that meets a saddle while another pair of
+    states is born gives two FOLD points, though the states at the ends match as stable and
+    unstable. Constant kappa never folds; there both states reach tr J = 0 together, on
+    B0 + omega_d sin²θ = 0: two HOPF points.
 
     A change in an interval that touches a non-generic place gives one DEGENERATE point
     instead of refined ones:
@@ -109,7 +113,8 @@ def boundaries(model: Model, states: SteadyStates, axis: int, parameter: str) ->
       point's parameter, ``theta`` and ``psi`` its first marginal state;
     - exact resonance b = 0 at an end or inside (a pitchfork: three states meet at the
       equator, and the equator pair changes hemisphere): ``value`` is the parameter where
-      b = 0 (linear in p), or the left end where b = 0 along the whole line; theta, psi NaN;
+      b = 0 (linear in p: B0 or omega_d), or the left end where b = 0 along the whole line;
+      theta, psi NaN;
     - Omega = 0 at an end (states at the poles): ``value`` is that end's parameter; theta,
       psi NaN;
     - (not seen in the tests) a change that subdivision could not resolve: ``value`` is the
@@ -163,10 +168,10 @@ def match_states(theta_a: ArrayLike, psi_a: ArrayLike, det_a: ArrayLike, theta_b
     return out.reshape(shape)
 
 
-def _unit(theta: FloatArray, psi: FloatArray) -> list[FloatArray]:
-    """Components of the rotating-frame unit vector m' of (theta, psi)."""
+def unit_vectors(theta: ArrayLike, psi: ArrayLike) -> FloatArray:
+    """(..., 3) rotating-frame unit vectors m' = (sinθ cosψ, sinθ sinψ, cosθ)."""
     sin = np.sin(theta)
-    return [sin * np.cos(psi), sin * np.sin(psi), np.cos(theta)]
+    return np.stack([sin * np.cos(psi), sin * np.sin(psi), np.cos(theta)], axis=-1)
 
 
 def _match_block(theta_a: FloatArray, psi_a: FloatArray, det_a: FloatArray, theta_b: FloatArray,
@@ -181,8 +186,8 @@ def _match_block(theta_a: FloatArray, psi_a: FloatArray, det_a: FloatArray, thet
     theta_a, psi_a, det_a, theta_b, psi_b, det_b = (a[:, :used] for a in (
         theta_a, psi_a, det_a, theta_b, psi_b, det_b))
     filled_a, filled_b = ~np.isnan(theta_a)[:, :, np.newaxis], ~np.isnan(theta_b)[:, np.newaxis]
-    chord = sum((a[:, :, np.newaxis] - b[:, np.newaxis]) ** 2
-                for a, b in zip(_unit(theta_a, psi_a), _unit(theta_b, psi_b), strict=True))
+    chord = np.sum((unit_vectors(theta_a, psi_a)[:, :, np.newaxis]
+                    - unit_vectors(theta_b, psi_b)[:, np.newaxis]) ** 2, axis=-1)
     compatible = filled_a & filled_b & ((det_a > 0)[:, :, np.newaxis] == (det_b > 0)[:, np.newaxis])
     # cost = S + 10 (n_A + n_B) - 20 (compatible pairs) - 10 (other filled pairs), S the sum
     # of the compatible pairs' chords (<= 4 each): compatible pairs first, then the least S
@@ -205,7 +210,7 @@ def _match_block(theta_a: FloatArray, psi_a: FloatArray, det_a: FloatArray, thet
 @dataclass(frozen=True)
 class Lines:
     """A grid as L lines of n points along one axis, the other dimensions (shape ``other``)
-    flattened in C order: model fields (L, n), states (L, n, K)."""
+    flattened in C order: model fields (L, n), states (L, n, K). Shared with ``sweep``."""
 
     model: Model
     parameter: str

@@ -35,7 +35,8 @@ Vectorized = Callable[[FloatArray, IntArray], FloatArray]
 
 #: A refined point satisfies |F_theta|, |F_psi| <= TOLERANCE s, and |tr J| <= TOLERANCE s
 #: (Hopf) or |det J| <= TOLERANCE s² (fold), s = |b| + |kappa| + Omega. Its parameter is
-#: located to TOLERANCE/40 |p_b - p_a| <= TOLERANCE/10 max(|p|, grid step) (a bracket [p_a, p_b]).
+#: located in its bracket [p_a, p_b] (a grid step) to TOLERANCE/20 |p_b - p_a|, within the
+#: 1e-10 max(|p|, grid step) of docs/theory.md §11.
 TOLERANCE = 1e-9
 #: Nodes uniform in theta on which the extremum of H between two merging states is bracketed,
 #: plus PAIR_NODES between the two states where they exist.
@@ -148,8 +149,8 @@ def root(f: Vectorized, lo: FloatArray, hi: FloatArray, xatol: float = 0.0,
 
 
 def _parameter_root(f: Vectorized, p_a: FloatArray, p_b: FloatArray) -> FloatArray:
-    """Roots of the vectorized f(p, k) between p_a and p_b to TOLERANCE/40 |p_b - p_a|, as
-    roots in t = (p - p_a)/(p_b - p_a) in [0, 1]."""
+    """Roots of the vectorized f(p, k) between p_a and p_b, as roots in
+    t = (p - p_a)/(p_b - p_a) in [0, 1] to 2 (TOLERANCE/40 + 4 eps) in t (the final bracket)."""
     def in_t(t: FloatArray, k: IntArray) -> FloatArray:
         return f(p_a[k] + t * (p_b[k] - p_a[k]), k)
 

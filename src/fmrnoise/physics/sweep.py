@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
-from .bifurcations import Lines
+from .bifurcations import Lines, unit_vectors
 from .dynamics import rotating_rhs
 from .model import FloatArray, Model
 from .steady_state import STABLE, SteadyStates
@@ -34,8 +34,7 @@ class SweepStatus(IntFlag):
     """Status bit flags of a point of a sweep (stored as int8)."""
 
     LIMIT_CYCLE = 1  #: no stable fixed point reached within t_max: a limit cycle (NaN state)
-    INTEGRATED = 2  #: found by time integration: a jump, a return from a limit cycle, a start
-    #: without a stable state, or a limit cycle
+    INTEGRATED = 2  #: found by time integration (a jump, a limit cycle, a return from one)
 
 
 LIMIT_CYCLE, INTEGRATED = SweepStatus
@@ -162,11 +161,6 @@ def sweep(model: Model, states: SteadyStates, axis: int, parameter: str) -> Swee
                  n_integrations=clock.count, integration_seconds=clock.seconds)
 
 
-def _unit(theta: float, psi: float) -> FloatArray:
-    """Rotating-frame unit vector m' of (theta, psi)."""
-    return np.array([np.sin(theta) * np.cos(psi), np.sin(theta) * np.sin(psi), np.cos(theta)])
-
-
 def _start(lines: Lines, row: int, clock: _Clock) -> _State:
     """The first point of the up sweep: its lowest-theta stable state, or where a trajectory
     from the north pole goes."""
@@ -184,13 +178,14 @@ def _next(lines: Lines, row: int, previous: int, i: int, state: _State, match: N
         continued = match[state.slot]
         if continued >= 0 and lines.stability[row, i, continued] == STABLE:
             return _State(int(continued), None, 0), False
-        start = _unit(lines.theta[row, previous, state.slot], lines.psi[row, previous, state.slot])
+        start = unit_vectors(lines.theta[row, previous, state.slot],
+                             lines.psi[row, previous, state.slot])
         return _settle(lines, row, i, start, clock), True
     return _settle(lines, row, i, state.m, clock), False
 
 
 def _angles(m: FloatArray, targets: FloatArray) -> FloatArray:
-    """Angles between the unit vector m and the rows of ``targets`` [rad]."""
+    """Angles between m (any length) and the unit vectors ``targets`` (k, 3) [rad]."""
     chord = np.linalg.norm(targets - m / np.linalg.norm(m), axis=-1)
     return 2 * np.arcsin(np.minimum(chord / 2, 1.0))
 
@@ -198,24 +193,25 @@ def _angles(m: FloatArray, targets: FloatArray) -> FloatArray:
 def _settle(lines: Lines, row: int, i: int, start: FloatArray, clock: _Clock) -> _State:
     """Integrate the rotating-frame equations of point i from ``start`` until a stable fixed
     point is reached (its state) or t_max has passed (a limit cycle, ending at m)."""
-    stab, trace = lines.stability[row, i], lines.trace[row, i]
-    stable = np.flatnonzero(stab == STABLE)
-    targets = np.array([_unit(lines.theta[row, i, k], lines.psi[row, i, k]) for k in stable])
+    stable = np.flatnonzero(lines.stability[row, i] == STABLE)
+    targets = unit_vectors(lines.theta[row, i, stable], lines.psi[row, i, stable])
+    trace = lines.trace[row, i]
     rates = np.abs(trace[stable] if stable.size else trace[~np.isnan(trace)])
     t_max = min(T_MAX_FACTOR / rates.min(), T_MAX_CAP) if np.all(rates > 0) else T_MAX_CAP
-    if stable.size and np.min(_angles(start, targets)) <= CAPTURE_ANGLE:
-        return _State(int(stable[np.argmin(_angles(start, targets))]), None, INTEGRATED)
 
     def captured(t: float, m: FloatArray) -> float:
-        return float(np.min(_angles(m, targets))) - CAPTURE_ANGLE
+        return float(np.min(_angles(m, targets), initial=np.inf)) - CAPTURE_ANGLE
 
     captured.terminal, captured.direction = True, -1.0
-    begin = time.perf_counter()
-    solution = solve_ivp(rotating_rhs(lines.row(row, i)), (0.0, t_max), start, method="DOP853",
-                         rtol=RTOL, atol=ATOL, events=captured if stable.size else None)
-    clock.count += 1
-    clock.seconds += time.perf_counter() - begin
-    end = solution.y[:, -1] / np.linalg.norm(solution.y[:, -1])
-    if solution.status == 1:  # captured
-        return _State(int(stable[np.argmin(_angles(end, targets))]), None, INTEGRATED)
-    return _State(-1, end, INTEGRATED | LIMIT_CYCLE)
+    end = start
+    if captured(0.0, start) > 0:
+        begin = time.perf_counter()
+        solution = solve_ivp(rotating_rhs(lines.row(row, i)), (0.0, t_max), start,
+                             method="DOP853", rtol=RTOL, atol=ATOL,
+                             events=captured if stable.size else None)
+        clock.count += 1
+        clock.seconds += time.perf_counter() - begin
+        end = solution.y[:, -1] / np.linalg.norm(solution.y[:, -1])
+        if solution.status != 1:  # not captured
+            return _State(-1, end, INTEGRATED | LIMIT_CYCLE)
+    return _State(int(stable[np.argmin(_angles(end, targets))]), None, INTEGRATED)
