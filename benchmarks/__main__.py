@@ -1,10 +1,11 @@
 """``python -m benchmarks [--full] [--only ...]``: run the benchmarks and print their tables.
 
 Quick (default): kernels on 65536 points, the baseline on 50 points, the pipeline at 256² and
-512², the stage time split at 512² (a few minutes). ``--full``: larger samples, the baseline on
-200 points, the pipeline at 256², 512², 1024² and 2048² with its reruns at 2048² (least times
-over 3 to 5 repeats), the stage time split at 2048², and the tables written to
-benchmarks/RESULTS.md.
+512², the stage time split at 512², bifurcations on the phase diagrams at 101 x 51 and sweeps
+of 41 points (a few minutes). ``--full``: larger samples, the baseline on 200 points, the
+pipeline at 256², 512², 1024² and 2048² with its reruns at 2048² (least times over 3 to 5
+repeats), the stage time split at 2048², bifurcations at the studies' sizes (201 x 101 and
+201²) and sweeps of 201 points, and the tables written to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import breakdown, kernels, machine, pipeline
+from . import bifurcations, breakdown, kernels, machine, pipeline
 
-SECTIONS = ("kernels", "baseline", "stages", "pipeline", "breakdown")
+SECTIONS = ("kernels", "baseline", "stages", "bifurcations", "pipeline", "breakdown")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
             max(3, repeat // 2)),
              "The chunk functions as the pipeline calls them (points: grid points with 4 "
              "branch slots); 2 threads: a thread pool over 8 chunks.")
+    if "bifurcations" in only:
+        grids = [(101, 51), (101, 51)] if not args.full else [(201, 101), (201, 201)]
+        emit("Bifurcations (boundaries) against steady_states, one core",
+             bifurcations.boundaries_table(
+                 [("magnetic phase diagram", bifurcations.magnetic(*grids[0])),
+                  ("normal-lead phase diagram", bifurcations.normal(*grids[1]))],
+                 max(2, repeat // 2)))
+        emit("Sweeps: time integrations per jump", bifurcations.sweep_table(
+            201 if args.full else 41, [0.01, 0.02, 0.05, 0.08]), bifurcations.NOTE)
     if "pipeline" in only:
         print(f"pipeline runs: {sizes} (this takes a while)", file=sys.stderr, flush=True)
         runs, reruns = pipeline.scaling(sizes, args.scratch, args.keep, rerun_size,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from fmrnoise import cache, runner, stages, store
+from fmrnoise.pipeline import cache, runner, stages, store
 from fmrnoise.pipeline.config import validate
 from fmrnoise.pipeline.contract import STAGES
 from fmrnoise.pipeline.plan import stage_spec

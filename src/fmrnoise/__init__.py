@@ -9,11 +9,14 @@ The physics (docs/theory.md) as vectorized NumPy functions over parameter grids:
 - :func:`noise`: zero-frequency current noise, closed form or quadrature;
 - :func:`hot_electrons`: dot temperature and noise with strong energy relaxation on the dot;
 - :func:`cumulants`: charge cumulants C1, C2, C3 (full counting statistics);
-- :func:`integrate`, :func:`settle`: time integration of the lab-frame LLG equation.
+- :func:`integrate`, :func:`settle`: time integration of the LLG equation;
+- :func:`boundaries`: folds and Hopf points of the states along a grid axis;
+- :func:`sweep`: slow up and down sweeps of a parameter (branches, jumps, limit cycles).
 """
 
 from importlib.metadata import version as _version
 
+from .physics.bifurcations import Boundaries, Kind, boundaries
 from .physics.cumulants import Cumulants, cumulants
 from .physics.distribution import Steps, steps
 from .physics.kernels import kernel, mixed_kernel
@@ -24,19 +27,21 @@ from .physics.steady_state import SteadyStates, steady_states
 from .physics.transport import DotVoltage, dot_voltage
 
 __version__ = _version("fmrnoise")
-_LAZY = {"Attractor", "Trajectory", "integrate", "settle"}  # dynamics: SciPy's ODE solvers
+#: Imported on first use: SciPy's ODE solvers, not needed by most of the pipeline's jobs.
+_LAZY = {"Attractor": "dynamics", "Trajectory": "dynamics", "integrate": "dynamics",
+         "settle": "dynamics", "Sweep": "sweep", "sweep": "sweep"}
 
 
 def __getattr__(name: str) -> object:
-    """Import the time integration on first use (it is not needed by the pipeline's jobs)."""
+    """Import the time integration on first use."""
     if name in _LAZY:
-        from .physics import dynamics
+        from importlib import import_module
 
-        return getattr(dynamics, name)
+        return getattr(import_module(f".physics.{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
 
 
-__all__ = ["Attractor", "Cumulants", "DotVoltage", "HotElectrons", "Model", "Noise",
-           "SteadyStates", "Steps", "Trajectory", "__version__", "cumulants", "dot_voltage",
-           "hot_electrons", "integrate", "kernel",
-           "mixed_kernel", "noise", "settle", "steady_states", "steps"]
+__all__ = ["Attractor", "Boundaries", "Cumulants", "DotVoltage", "HotElectrons", "Kind", "Model",
+           "Noise", "SteadyStates", "Steps", "Sweep", "Trajectory", "__version__", "boundaries",
+           "cumulants", "dot_voltage", "hot_electrons", "integrate", "kernel", "mixed_kernel",
+           "noise", "settle", "steady_states", "steps", "sweep"]

@@ -135,3 +135,38 @@ def test_r7_lead_damping_and_spin_torque_stable_state_attracts():
     s = steady_states(model)
     end = settle(model, s.stable_theta + 1e-3, s.stable_psi - 1e-3, t_end=300.0)
     assert_settles_on(end, s.stable_theta, s.stable_psi, -1.0)
+
+
+MAGNETIC = {"lead_damping": True, "total_spin": 20.0, "alpha0": 0.02, "mu_l": -3.6,
+            "gamma_l_up": 0.9, "gamma_l_down": 0.1, "gamma_r_up": 0.6, "gamma_r_down": 0.6}
+
+
+@pytest.mark.parametrize(("model", "law"), [
+    (Model(omega_d=-0.9), None),
+    (Model(omega_d=-1.01, Omega=0.04, **MAGNETIC), None),  # limit cycle (test_limit_cycles)
+    (Model(omega_d=-1.0, Omega=0.0, **MAGNETIC), None),  # no drive: the poles are states
+    (R6B[0], r6_law(*R6B[1])),
+], ids=["constant_kappa", "lead_damping_cycle", "no_drive", "r6b_law"])
+def test_rotating_frame_cartesian_form_agrees_with_the_lab_frame(model, law):
+    """The autonomous Cartesian rotating-frame equations (dynamics.rotating_rhs) against the
+    lab-frame equation with its time-dependent field (and, with lead damping, the closed form
+    of alpha and I_s against the step lists)."""
+    lab = integrate(model, 0.6, 1.0, t_end=120.0, damping_law=law)
+    rotating = integrate(model, 0.6, 1.0, t_end=120.0, damping_law=law, frame="rotating")
+    assert lab.status == rotating.status == 0
+    assert_allclose(rotating.m_rot, lab.m_rot, rtol=0, atol=1e-8)
+    assert_allclose(rotating.phi, lab.phi, rtol=0, atol=1e-8)
+
+
+def test_rotating_frame_velocity_vanishes_at_the_states_and_is_regular_at_the_poles():
+    from fmrnoise.physics.dynamics import rotating_rhs
+
+    model = Model(omega_d=-1.0 + 1e-5, Omega=0.005, **MAGNETIC)
+    s = steady_states(model)
+    rhs = rotating_rhs(model)
+    for slot in range(int(s.n_states)):
+        theta, psi = s.theta[slot], s.psi[slot]
+        m = np.array([np.sin(theta) * np.cos(psi), np.sin(theta) * np.sin(psi), np.cos(theta)])
+        assert np.max(np.abs(rhs(0.0, m))) < 1e-15
+    pole = rotating_rhs(model.replace(Omega=0.0))(0.0, np.array([0.0, 0.0, 1.0]))
+    assert_allclose(pole, 0.0, atol=1e-18)

@@ -208,6 +208,20 @@ def rotating_frame_rhs(model: Model, theta: ArrayLike, psi: ArrayLike,
     return (f_theta + alpha * f_psi) / norm, (f_psi - alpha * f_theta) / (norm * np.sin(theta))
 
 
+def jacobian(kap: ArrayLike, dkap: ArrayLike, alpha: ArrayLike, sin_theta: ArrayLike,
+             cos_theta: ArrayLike, w: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """tr J [E0] and det J [E0²] of the rotating-frame equations at a fixed point (theory §3).
+
+    From kappa [E0], kappa' = d kappa/d theta [E0/rad], alpha, sin(theta), cos(theta) and
+    w = Omega cos(psi)/sin(theta) [E0], which equals b/cos(theta) at a fixed point off the equator
+    (the terms with alpha' vanish at a fixed point).
+    """
+    norm = 1 + np.square(alpha)
+    trace = (dkap * sin_theta + 2 * kap * cos_theta - 2 * alpha * w) / norm
+    det = (kap * dkap * sin_theta * cos_theta + (kap * cos_theta) ** 2 + np.square(w)) / norm
+    return trace, det
+
+
 def stationarity_residual(model: Model, theta: ArrayLike, psi: ArrayLike,
                           law: DampingLaw | None = None) -> FloatArray:
     """max(|F_theta|, |F_psi|) / (|b| + |kappa| + Omega): zero at a stationary state.

@@ -26,6 +26,7 @@ from .llg import (
     DampingLaw,
     LeadKappa,
     damping,
+    jacobian,
     kappa,
     kappa_derivative,
     kappa_of,
@@ -206,7 +207,7 @@ def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray
     """Slots of every point for constant kappa = alpha0 omega_d (I_s = 0), blockwise.
 
     The regular points (Omega > 0 and not the exact-resonance equator pair) have exactly two
-    states, x and -x (x = cot theta > 0 from :func:`_positive_root`), with equal det and
+    states, x and -x (x = cot theta > 0 from :func:`positive_root`), with equal det and
     opposite traces, already in slot order: they are evaluated here directly, in blocks of
     ``CLOSED_FORM_BLOCK`` points. The poles (Omega = 0) and the equator pairs go through the
     general assembly (:func:`_assemble`).
@@ -236,7 +237,7 @@ def _constant_kappa_states(flat: Model, max_states: int) -> dict[str, np.ndarray
         if not regular.all():
             special.append(start + np.flatnonzero(~regular))
             b, kap, omega = (np.where(regular, v, 1.0) for v in (b, kap, omega))
-        x = _positive_root(b, kap, omega)
+        x = positive_root(b, kap, omega)
         q = np.sqrt(1.0 + x * x)  # x < 1/OMEGA_FLOOR: no overflow
         cos = x / q
         w = b * q / x  # b / cos(theta) of the upper state; -w for the lower one
@@ -300,7 +301,7 @@ def _constant_kappa_candidates(flat: Model) -> tuple[FloatArray, FloatArray]:
     return x, psi
 
 
-def _positive_root(b: FloatArray, kap: FloatArray, omega: FloatArray) -> FloatArray:
+def positive_root(b: FloatArray, kap: FloatArray, omega: FloatArray) -> FloatArray:
     """x = sqrt(y) > 0, y the positive root of Omega^2 y^2 + (Omega^2 - b^2 - kappa^2) y - b^2.
 
     Cancellation-free; requires Omega > 0 and not (b = 0 and Omega >= |kappa|).
@@ -610,9 +611,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     off_equator = cos != 0
     w = np.where(off_equator, b / np.where(off_equator, cos, 1.0),
                  omega * np.cos(psi_eval) / np.where(off_equator, 1.0, sin))
-    norm = 1 + alpha**2
-    trace = (dkap * sin + 2 * kap * cos - 2 * alpha * w) / norm
-    det = (kap * dkap * sin * cos + (kap * cos) ** 2 + w**2) / norm
+    trace, det = jacobian(kap, dkap, alpha, sin, cos, w)
     scale = np.abs(b) + np.abs(kap) + omega
     stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
     residual = residual_of(b, omega, kap, theta, psi_eval)
