@@ -12,6 +12,8 @@ include: "workflow/rules/steady_state.smk"
 include: "workflow/rules/distribution.smk"
 include: "workflow/rules/dot_voltage.smk"
 include: "workflow/rules/noise.smk"
+include: "workflow/rules/boundaries.smk"
+include: "workflow/rules/sweep.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.common.configfile import load_configfile
 
 from fmrnoise.pipeline.config import ConfigError, resolve
-from fmrnoise.pipeline.contract import STAGES
+from fmrnoise.pipeline.contract import LINE_STAGES, STAGES
 from fmrnoise.pipeline.logs import OutputError, check_locations
 from fmrnoise.pipeline.plan import describe, run_figures, source_text, stage_spec
 from fmrnoise.pipeline.sources import closure, stage_sources
@@ -49,14 +49,12 @@ wildcard_constraints:
     study="|".join(STUDIES),
 
 
-#: Source files of the machinery that runs every stage (it moves chunks, computes no value).
-RUNNER_SOURCES = closure("fmrnoise.pipeline.runner")
-
-
 def stage_modules(stage):
-    """Source files a stage executes (its own and the runner's): listed as inputs, so a code
-    edit reruns the stage (fmrnoise.pipeline.sources; the chunk keys hash the stage's own)."""
-    return sorted({str(path) for path in (*stage_sources(stage), *RUNNER_SOURCES)})
+    """Source files a stage executes (its own and its runner's, which moves chunks and
+    computes no value): listed as inputs, so a code edit reruns the stage
+    (fmrnoise.pipeline.sources; the chunk keys hash the stage's own)."""
+    runner = "fmrnoise.pipeline." + ("lines" if stage in LINE_STAGES else "runner")
+    return sorted({str(path) for path in (*stage_sources(stage), *closure(runner))})
 
 
 def stage_params(stage):
@@ -68,5 +66,14 @@ def store(study, stage):
     return f"results/{study}/{stage}.zarr"
 
 
+def line_stages(study):
+    """The line stages a study runs: boundaries with a steady-state axis, sweep on request."""
+    spec = stage_spec(VALID, study, "boundaries")
+    return [stage for stage, runs in (("boundaries", bool(spec["axes"])),
+                                      ("sweep", VALID["studies"][study]["sweep"] is not None))
+            if runs]
+
+
 def all_stores():
-    return [store(study, stage) for study in STUDIES for stage in STAGES]
+    return [store(study, stage) for study in STUDIES
+            for stage in (*STAGES, *line_stages(study))]

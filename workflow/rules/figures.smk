@@ -16,9 +16,19 @@ def figure_module(name):
     return importlib.import_module(f"fmrnoise.plots.{name}")
 
 
-def figure_stores(name):
-    """The stores a figure reads: the parameters of its draw function (but settings)."""
-    return [p for p in inspect.signature(figure_module(name).draw).parameters if p != "settings"]
+def figure_stores(name, optional=False):
+    """The stores a figure reads: the parameters of its draw function but settings (those
+    with a default, such as boundaries=None, only where the study has them)."""
+    parameters = inspect.signature(figure_module(name).draw).parameters.values()
+    return [p.name for p in parameters if p.name != "settings"
+            and (p.default is inspect.Parameter.empty) != optional]
+
+
+def study_stores(name, study):
+    """The stores of ``study`` that figure ``name`` reads, by name."""
+    stages = [*figure_stores(name), *(stage for stage in figure_stores(name, optional=True)
+                                      if stage in line_stages(study))]
+    return {stage: store(study, stage) for stage in stages}
 
 
 SHARED_FIGURE_SETTINGS = {key: value for key, value in VALID["figures"].items()
@@ -46,8 +56,7 @@ def figure_settings(name):
 def figure_inputs(name):
     """The Zarr stores a figure reads, named after the stages, plus the code it executes."""
     study = figure_settings(name)["study"]
-    stores = {stage: store(study, stage) for stage in figure_stores(name)}
-    return {**stores, "code": [str(path) for path in figure_sources(name)]}
+    return {**study_stores(name, study), "code": [str(path) for path in figure_sources(name)]}
 
 
 def all_figures():
@@ -98,7 +107,7 @@ for _index, _name in enumerate(FIGURES):
 
 rule figure_overview:
     input:
-        **{stage: f"results/{{study}}/{stage}.zarr" for stage in figure_stores("overview")},
+        unpack(lambda wildcards: study_stores("overview", wildcards.study)),
         code=[str(path) for path in figure_sources("overview")],
     output:
         png=report(

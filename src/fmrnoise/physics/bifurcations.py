@@ -15,25 +15,17 @@ from __future__ import annotations
 import itertools
 import operator
 from dataclasses import dataclass, fields
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import continuation
+from .codes import Kind
 from .model import PARAMETERS, FloatArray, Model
 from .steady_state import MARGINAL, STABLE, UNSTABLE, SteadyStates, steady_states
 
 Int8Array = NDArray[np.int8]
 IntArray = NDArray[np.intp]
-
-
-class Kind(IntEnum):
-    """Kind of a bifurcation point (stored as int8)."""
-
-    FOLD = 1  #: saddle-node: two states meet and disappear (det J = 0)
-    HOPF = 2  #: a state with det J > 0 changes stability (tr J = 0)
-    DEGENERATE = 3  #: a change at a non-generic place, not refined (see :func:`boundaries`)
 
 
 FOLD, HOPF, DEGENERATE = Kind

@@ -17,11 +17,11 @@ and torque, or a user-supplied damping law) is bracketed on a grid and refined w
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from enum import IntEnum, IntFlag
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .codes import Stability, Status
 from .llg import (
     DampingLaw,
     LeadKappa,
@@ -38,24 +38,6 @@ from .model import FloatArray, Model
 
 Int8Array = NDArray[np.int8]
 
-
-
-class Stability(IntEnum):
-    """Stability code of a branch slot (stored as int8; CF ``flag_values``)."""
-
-    EMPTY = -1  #: no state in the slot
-    STABLE = 0  #: det J > 0, tr J < 0
-    UNSTABLE = 1  #: det J > 0, tr J > 0
-    SADDLE = 2  #: det J < 0
-    MARGINAL = 3  #: |det J| or |tr J| at round-off level (MARGINAL_TOLERANCE)
-
-
-class Status(IntFlag):
-    """Status bit flags of a grid point (stored as int8; CF ``flag_masks``)."""
-
-    NO_STABLE_STATE = 1  #: no stable fixed point: the attractor is a limit cycle
-    TRUNCATED_STATES = 2  #: more states than branch slots; the lowest-theta ones are kept
-    RESIDUAL_ABOVE_TOLERANCE = 4  #: a state's stationarity residual exceeds RESIDUAL_TOLERANCE
 
 
 EMPTY, STABLE, UNSTABLE, SADDLE, MARGINAL = Stability

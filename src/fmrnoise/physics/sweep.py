@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import IntFlag
 from typing import NamedTuple
 
 import numpy as np
@@ -23,18 +22,12 @@ from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from .bifurcations import Lines, unit_vectors
+from .codes import SweepStatus
 from .dynamics import rotating_rhs
 from .model import FloatArray, Model
 from .steady_state import STABLE, SteadyStates
 
 Int8Array = NDArray[np.int8]
-
-
-class SweepStatus(IntFlag):
-    """Status bit flags of a point of a sweep (stored as int8)."""
-
-    LIMIT_CYCLE = 1  #: no stable fixed point reached within t_max: a limit cycle (NaN state)
-    INTEGRATED = 2  #: found by time integration (a jump, a limit cycle, a return from one)
 
 
 LIMIT_CYCLE, INTEGRATED = SweepStatus

@@ -30,7 +30,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from ..physics.model import PARAMETERS as MODEL_PARAMETERS
 from ..physics.model import Parameter
-from .contract import PARAMETERS, STUDY_OPTIONS
+from .contract import PARAMETERS, STUDY_OPTIONS, stage_parameters
 from .grid import axis_values
 
 #: Target number of grid points per chunk of the default chunking.
@@ -99,7 +99,8 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
     and every study holds ``model`` (its resolved scalar parameters: the top-level defaults
     updated by the study's overrides, without the parameters that are axes of the study),
     ``axes`` (as given), ``chunks`` (the chunk size of every axis, see :func:`resolve_chunks`)
-    and the options ``quadrature`` and ``dot_relaxation``. Validating the result again returns
+    the options ``quadrature`` and ``dot_relaxation`` and ``sweep`` (the swept axis or None).
+    Validating the result again returns
     an equal configuration.
 
     Parameters
@@ -245,6 +246,7 @@ class Study:
     chunks : chunk size (points per chunk) of every axis, see :func:`resolve_chunks`.
     quadrature : whether the noise is also computed by quadrature at every point.
     dot_relaxation : whether the noise is also computed in the hot-electron limit.
+    sweep : the axis swept up and down (the stage ``sweep``), or None.
     """
 
     name: str
@@ -253,6 +255,7 @@ class Study:
     chunks: dict[str, int]
     quadrature: bool = False
     dot_relaxation: bool = False
+    sweep: str | None = None
 
     def __post_init__(self) -> None:
         for values in self.axes.values():
@@ -275,7 +278,7 @@ def studies(config: Mapping[str, Any]) -> dict[str, Study]:
     return {
         name: Study(name=name, model=dict(s["model"]),
                     axes={k: axis_values(spec) for k, spec in s["axes"].items()},
-                    chunks=dict(s["chunks"]),
+                    chunks=dict(s["chunks"]), sweep=s["sweep"],
                     **{option: s[option] for option in STUDY_OPTIONS})
         for name, s in cfg["studies"].items()
     }
@@ -477,20 +480,39 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
             where = [*base, "axes", key]
             if key in study["model"]:
                 raise _error(cfg, where,
-                                  f"also set in {_format_path(cfg, [*base, 'model'])}; "
+                         f"also set in {_format_path(cfg, [*base, 'model'])}; "
                                   "a parameter is either an axis or a scalar")
             lengths[key] = _check_axis(cfg, where, key, spec)
         for key in study["chunks"]:
             if key not in lengths:
                 axes = ", ".join(lengths) or "none"
                 raise _error(cfg, [*base, "chunks", key],
-                                  f"not an axis of this study (axes: {axes})")
+                         f"not an axis of this study (axes: {axes})")
+        if "sweep" in study:
+            _check_sweep(cfg, base, study, lengths)
         size = math.prod(lengths.values())
         if size > max_points:
             grid = " x ".join(str(n) for n in lengths.values())
             raise _error(cfg, [*base, "axes"],
-                              f"grid of {grid} = {size} points exceeds "
+                         f"grid of {grid} = {size} points exceeds "
                               f"limits.max_points = {max_points}")
+
+
+def _check_sweep(cfg: dict[str, Any], base: KeyPath, study: dict[str, Any],
+                 lengths: Mapping[str, int]) -> None:
+    """A swept axis must be an axis of the study that the steady state depends on."""
+    axis = study["sweep"]["axis"]
+    lead_damping = bool(study["model"].get("lead_damping", cfg["model"]["lead_damping"]))
+    steady = [name for name in lengths
+              if name in stage_parameters("steady_state", lead_damping)]
+    if axis not in lengths:
+        reason = f"{axis!r} is not an axis of this study (axes: {', '.join(lengths) or 'none'})"
+    elif axis not in steady:
+        reason = (f"{axis!r} does not act on the magnet, so nothing to sweep (the steady "
+                  f"state's axes: {', '.join(steady) or 'none'})")
+    else:
+        return
+    raise _error(cfg, [*base, "sweep", "axis"], reason)
 
 
 def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, Any]) -> int:
@@ -502,7 +524,7 @@ def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, A
             _check_bound(cfg, [*where, "values", i], key, v)
             if i and not v > values[i - 1]:
                 raise _error(cfg, [*where, "values", i],
-                                  f"values must be strictly increasing, but {_show(v)} "
+                         f"values must be strictly increasing, but {_show(v)} "
                                   f"follows {_show(values[i - 1])}")
         return len(values)
     start, step, num = spec["start"], spec["step"], spec["num"]
@@ -512,16 +534,16 @@ def _check_axis(cfg: dict[str, Any], where: KeyPath, key: str, spec: dict[str, A
     last = float(start) + float(step) * (num - 1)  # the same arithmetic as the coordinates
     if not math.isfinite(last):
         raise _error(cfg, [*where, "num"],
-                          f"the last point start + step*(num-1) overflows to {last}")
+                         f"the last point start + step*(num-1) overflows to {last}")
     # Rounding each point to ~1 ulp of the largest |coordinate| keeps them strictly monotonic
     # as long as the step exceeds a few ulps.
     if num > 1 and abs(step) <= 8 * np.spacing(max(abs(float(start)), abs(last))):
         raise _error(cfg, [*where, "step"],
-                          f"too small for start {_show(start)}: coordinates would repeat")
+                         f"too small for start {_show(start)}: coordinates would repeat")
     reason = _bound_violation(key, last)
     if reason:
         raise _error(cfg, where,
-                          f"{reason} at every point, but the last point start + step*"
+                         f"{reason} at every point, but the last point start + step*"
                           f"{num - 1} is {last!r}")
     return int(num)
 
@@ -573,6 +595,7 @@ def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
             "axes": axes,
             "chunks": resolve_chunks(lengths, {k: int(v) for k, v in study["chunks"].items()}),
             **{option: study[option] for option in STUDY_OPTIONS},
+            "sweep": study["sweep"]["axis"] if "sweep" in study else None,
         }
     return {
         "model": defaults,

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 
+from ..physics.codes import Kind, Stability, Status, SweepStatus
 from ..physics.model import PARAMETERS as MODEL_PARAMETERS
-from ..physics.steady_state import Stability, Status
 
 STAGES = ("steady_state", "distribution", "dot_voltage", "noise")
 
@@ -36,6 +36,8 @@ def stage_parameters(stage: str, lead_damping: bool) -> tuple[str, ...]:
         "distribution": steady | {"mu_l", "mu_r", *_GAMMAS},
         "dot_voltage": transport,
         "noise": transport | {"T", "T_r"},
+        "boundaries": steady,
+        "sweep": transport | {"T", "T_r"},
     }[stage]
     return tuple(p for p in NUMERIC_PARAMETERS if p in needed)
 
@@ -150,6 +152,37 @@ def stage_variables(stage: str, options: Mapping[str, bool] | None = None
         if on:
             variables |= OPTION_VARIABLES.get((stage, option), {})
     return variables
+
+
+#: Stages that read the steady state along whole grid lines: their stores are not gridded
+#: like the others (a list of points; lines of a sweep). ``boundaries`` runs for every study
+#: with a steady-state axis, ``sweep`` for a study with ``sweep: {axis: ...}``.
+LINE_STAGES = ("boundaries", "sweep")
+
+#: The boundaries store: one entry per bifurcation point (dimension ``point``); besides these,
+#: one float64 variable per steady-state axis holds the point's coordinates.
+BOUNDARY_VARIABLES = {
+    "kind": Variable(("point",), "int8", "1", "kind of bifurcation",
+                     flag_attributes(Kind, "flag_values")),
+    "theta": _f("point", "rad", "polar angle θ of the state at the bifurcation"),
+    "psi": _f("point", "rad", "lag ψ of the state at the bifurcation"),
+    "refined_axis": Variable(("point",), "str", "1",
+                             "the axis along which the point was refined"),
+}
+#: The sweep store: dimensions (*other axes, direction, swept axis).
+SWEEP_VARIABLES = {
+    "theta": _f("direction", "rad", "polar angle θ of the state the magnet is in"),
+    "psi": _f("direction", "rad", "lag ψ of the state the magnet is in"),
+    "S": _f("direction", "e^2 E0/hbar", "zero-frequency current noise S"),
+    "S_eq": _f("direction", "e^2 E0/hbar", "equilibrium reference noise 4GT̄"),
+    "current": _f("direction", "e E0/hbar", "particle current left → dot → right"),
+    "status": Variable(("direction",), "int8", "1", "status flags of the sweep point",
+                       flag_attributes(SweepStatus, "flag_masks")),
+    "jumped": Variable(("direction",), "bool", "1",
+                       "the magnet left the fixed point it was on (a jump)"),
+}
+
+LINE_VARIABLES = {"boundaries": BOUNDARY_VARIABLES, "sweep": SWEEP_VARIABLES}
 
 
 NOISE_CONVENTION = (

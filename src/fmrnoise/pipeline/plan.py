@@ -6,7 +6,14 @@ import math
 from collections.abc import Mapping, Sequence
 
 from ..plots import FIGURES
-from .contract import STAGE_OPTIONS, STAGES, stage_parameters, stage_variables
+from .contract import (
+    LINE_STAGES,
+    LINE_VARIABLES,
+    STAGE_OPTIONS,
+    STAGES,
+    stage_parameters,
+    stage_variables,
+)
 from .grid import axis_length, grid_text
 from .sources import library_versions
 
@@ -34,6 +41,10 @@ def stage_spec(config: Mapping, study: str, stage: str) -> dict:
             if name in parameters}
     model = {name: _plain(resolved["model"][name]) for name in parameters if name not in axes}
     options = {name: bool(resolved[name]) for name in STAGE_OPTIONS.get(stage, ())}
+    if stage in LINE_STAGES:
+        steady = stage_parameters("steady_state", lead_damping)
+        options = {"steady_axes": [name for name in resolved["axes"] if name in steady],
+                   **({"sweep": resolved["sweep"]} if stage == "sweep" else {})}
     return {
         "study": study,
         "stage": stage,
@@ -42,8 +53,9 @@ def stage_spec(config: Mapping, study: str, stage: str) -> dict:
         "chunks": {name: int(resolved["chunks"][name]) for name in axes},
         "max_states": int(config["limits"]["max_states"]),
         "options": options,
-        "variables": {name: var.to_dict()
-                      for name, var in stage_variables(stage, options).items()},
+        "variables": {name: var.to_dict() for name, var in (
+            LINE_VARIABLES[stage] if stage in LINE_STAGES
+            else stage_variables(stage, options)).items()},
         "versions": library_versions(),
     }
 
@@ -75,6 +87,8 @@ def describe(config: Mapping, source: str, figures: Sequence[str] = ()) -> list[
         options = sorted({o for opts in STAGE_OPTIONS.values() for o in opts if resolved.get(o)})
         if options:
             line += f"; options: {', '.join(options)}"
+        if resolved.get("sweep"):
+            line += f"; swept up and down along {resolved['sweep']}"
         lines.append(line)
     total = sum(math.prod(map(axis_length, s["axes"].values())) for s in studies.values())
     head = (f"fmrnoise plan: {len(studies)} stud{'ies' if len(studies) != 1 else 'y'}, "

@@ -20,10 +20,11 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dask
 import numpy as np
@@ -159,10 +160,13 @@ class _Progress(Callback):
             self(result)
 
 
-def _execute(jobs: list[ChunkJob], threads: int, dask_address: str | None) -> list[ChunkOutcome]:
+def execute(process: Callable[[Any], ChunkOutcome], jobs: Sequence[Any], threads: int,
+            dask_address: str | None) -> list[ChunkOutcome]:
+    """Run ``process(job)`` for every job (each with an ``index``): Dask threads in this
+    process, or the dask.distributed scheduler at ``dask_address``; log the progress."""
     # traverse=False: a job holds no Dask collections, and walking its grid costs time.
-    tasks = [dask.delayed(process_chunk)(dask.delayed(job, traverse=False),
-                                         dask_key_name=f"chunk-{chunk_label(job.index)}")
+    tasks = [dask.delayed(process)(dask.delayed(job, traverse=False),
+                                   dask_key_name=f"chunk-{chunk_label(job.index)}")
              for job in jobs]
     progress = _Progress(len(jobs))
     if dask_address:
@@ -246,8 +250,8 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
                                  chunk_files, encoders))
         log.info("%s of study %s: %s in %d chunks of %s", stage, spec["study"],
                  grid_text(spec["axes"]), len(jobs), grid.chunk_shape)
-        _log_changes(record, spec)
-        outcomes = _execute(jobs, threads, dask_address)
+        log_changes(record, spec)
+        outcomes = execute(process_chunk, jobs, threads, dask_address)
         store.finalize(partial, {
             "model": spec["model"], "axes": spec["axes"], "stage_spec": dict(spec),
             "chunk_keys": {chunk_label(job.index): job.key for job in jobs}})
@@ -257,9 +261,7 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
         if isinstance(err, OutputError) and str(err.filename).startswith(str(partial)):
             raise OutputError(err.errno, err.strerror, str(output)) from err  # the user's name
         raise
-    if record is not None:
-        with store.writing(record):
-            Path(record).write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n")
+    remember(record, spec)
     reused = sum(outcome.reused for outcome in outcomes)
     report = StageReport(stage, len(jobs), len(jobs) - reused, reused,
                          time.perf_counter() - start)
@@ -290,7 +292,14 @@ def spec_changes(old: Mapping, new: Mapping, prefix: str = "") -> list[str]:
     return lines
 
 
-def _log_changes(record: str | Path | None, spec: Mapping) -> None:
+def remember(record: str | Path | None, spec: Mapping) -> None:
+    """Keep the specification of a successful run in ``record`` (a JSON file), if given."""
+    if record is not None:
+        with store.writing(record):
+            Path(record).write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n")
+
+
+def log_changes(record: str | Path | None, spec: Mapping) -> None:
     """Log how ``spec`` differs from the one of the last successful run, kept in ``record``."""
     try:
         previous = json.loads(Path(record).read_text()) if record is not None else None

@@ -13,4 +13,4 @@ of one figure reruns that figure alone. Shared helpers and the style live in
 #: besides them, every study gets its ``overview``.
 FIGURES = ("precession_angle", "fmr_line", "temperature_crossover", "drive_power",
            "dot_distribution", "phase_diagram", "phase_diagram_magnetic", "bias_sweep",
-           "thermal_bias")
+           "thermal_bias", "hysteresis")

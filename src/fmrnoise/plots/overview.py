@@ -9,7 +9,8 @@ by default, at its middle value:
   stable state against it;
 - two axes: the same as lines, one per value of the second axis, when it has at most
   ``MAX_LINES`` values; otherwise maps of the number of stable states (with the points
-  without a stable state marked) and of the excess noise ΔS/S_eq of the stable state.
+  without a stable state marked) and of the excess noise ΔS/S_eq of the stable state, with
+  the fold and Hopf points of the stage ``boundaries`` over them.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 
-from ..physics.steady_state import Stability
+from ..physics.codes import Stability
 from .style import (
     COLORS,
     GREY,
+    draw_boundaries,
     grid_axes,
     noise_ratio,
     panel_labels,
@@ -62,8 +64,9 @@ def _fix(ds: xr.Dataset, fixed: Mapping[str, float]) -> xr.Dataset:
 
 
 def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
-         settings: Mapping) -> Figure:
-    """The overview figure of a study (module docstring)."""
+         settings: Mapping, boundaries: xr.Dataset | None = None) -> Figure:
+    """The overview figure of a study (module docstring); on maps, the fold and Hopf points of
+    ``boundaries`` (the stage of that name, where the study has it) as lines."""
     drawn, fixed = drawn_axes(noise, settings)
     # only the slice and the variables drawn are read (the stores may be opened lazily)
     steady, volt, data = (_fix(ds[names], fixed).load() for ds, names in (
@@ -75,6 +78,9 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
         figure = _point(steady, ratio, current)
     elif len(drawn) == 2 and noise[drawn[1]].size > MAX_LINES:
         figure = _maps(steady, stable_branch(steady, noise_ratio(data)), drawn)
+        for ax in figure.axes[:2]:
+            draw_boundaries(ax, None if boundaries is None else boundaries.load(), *drawn,
+                            fixed)
     else:
         figure = _lines(steady, ratio, current, drawn)
     where = ", ".join(f"{_label(noise, axis, short=True)} = {value:g}"
@@ -144,9 +150,9 @@ def _maps(steady: xr.Dataset, excess: xr.DataArray, drawn: list[str]) -> Figure:
     bar.ax.set_yticklabels(["no stable state", *(f"{n} stable" for n in range(1, top + 1))],
                            fontsize="small")
     positive = excess.where(excess > 0)
-    if bool(positive.notnull().any()):
-        vmax = float(positive.max())
-        vmin = max(float(positive.min()), vmax * 1e-6)
+    vmax = float(positive.max()) if bool(positive.notnull().any()) else np.nan
+    vmin = max(float(positive.min()), vmax * 1e-6) if np.isfinite(vmax) else np.nan
+    if vmax > 10 * vmin:  # logarithmic colours where the values span decades
         mesh = right.pcolormesh(x, y, excess.clip(min=vmin), norm=LogNorm(vmin, vmax),
                                 cmap="viridis", shading="nearest", rasterized=True)
     else:

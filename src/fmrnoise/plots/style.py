@@ -25,7 +25,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..physics.steady_state import Stability
+from ..physics.codes import Kind, Stability
 from ..pipeline.contract import EXTRA_DIMS
 
 #: Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
@@ -223,3 +223,26 @@ def save(figure: Figure, *paths: str) -> None:
         metadata = {"CreationDate": None} if str(path).endswith(".pdf") else {}
         figure.savefig(path, dpi=200, metadata=metadata)
 
+
+def draw_boundaries(ax: Axes, boundaries: xr.Dataset | None, x: str, y: str,
+                    fixed: Mapping[str, float]) -> None:
+    """The fold and Hopf points of the boundaries store on a map of ``x`` against ``y``.
+
+    Only the points at the grid values ``fixed`` of the other steady-state axes are drawn
+    (folds and Hopf points as small markers, dense enough to read as lines); nothing if the
+    map's axes are not both steady-state axes.
+    """
+    if boundaries is None or x not in boundaries or y not in boundaries:
+        return
+    here = np.ones(boundaries.sizes["point"], dtype=bool)
+    for name, value in fixed.items():
+        if name in boundaries and name not in (x, y):
+            here &= np.isclose(boundaries[name].values, value, rtol=1e-12, atol=0.0)
+    for kind, colour, label in ((Kind.HOPF, "k", "Hopf points"),
+                                (Kind.FOLD, COLORS[1], "folds")):
+        points = here & (boundaries.kind.values == kind)
+        if points.any():
+            ax.plot(boundaries[x].values[points], boundaries[y].values[points], ".",
+                    color=colour, ms=1.5, label=label)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="upper right", markerscale=4)
