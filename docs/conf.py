@@ -46,7 +46,7 @@ autodoc_typehints_format = "short"
 # Array aliases by name (expanded, numpy's ArrayLike fills a screen).
 autodoc_type_aliases = {name: name for name in (
     "ArrayLike", "NDArray", "FloatArray", "Int8Array", "DampingLaw", "Bound", "KeyPath",
-    "AttractorKind")}
+    "AttractorKind", "BoolArray", "IntArray")}
 autodoc_default_options = {"members": True}
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True

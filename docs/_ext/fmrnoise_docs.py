@@ -79,16 +79,21 @@ class ContractVariables(SphinxDirective):
     option_spec: ClassVar[dict[str, Any]] = {"option": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        from fmrnoise.pipeline.contract import OPTION_VARIABLES, VARIABLES
+        from fmrnoise.pipeline.contract import LINE_VARIABLES, OPTION_VARIABLES, VARIABLES
 
         stage = self.arguments[0]
         if "option" in self.options:
             variables = OPTION_VARIABLES[(stage, self.options["option"])]
         else:
-            variables = VARIABLES[stage]
+            variables = {**VARIABLES, **LINE_VARIABLES}[stage]
         rows = []
         for name, var in variables.items():
-            dims = "axes, " + ", ".join(var.dims) if var.dims else "axes"
+            if stage == "boundaries":
+                dims = ", ".join(var.dims)
+            elif stage == "sweep":
+                dims = "other axes, direction, swept axis"
+            else:
+                dims = "axes, " + ", ".join(var.dims) if var.dims else "axes"
             attrs = ", ".join(f"{key} = {value}" for key, value in var.attrs)
             rows.append([_code(name), dims, _code(var.dtype), _code(var.units),
                          var.long_name + (f" ({attrs})" if attrs else "")])
@@ -133,18 +138,26 @@ FLAG_MEANINGS = {
                         "kept",
     "RESIDUAL_ABOVE_TOLERANCE": "a state's stationarity residual exceeds the tolerance "
                                 "(fmrnoise.physics.steady_state.RESIDUAL_TOLERANCE)",
+    "FOLD": "saddle-node: two states meet and disappear (det J = 0), refined",
+    "HOPF": "a state with det J > 0 changes stability (tr J = 0), refined",
+    "DEGENERATE": "a change at a non-generic place (b = 0, Ω = 0, a marginal grid point): "
+                  "not refined (theory §11)",
+    "LIMIT_CYCLE": "no stable fixed point reached: the magnet precesses on a limit cycle "
+                   "(θ, ψ, S, I are NaN)",
+    "INTEGRATED": "the state was found by a time integration (a jump, a limit cycle, a return "
+                  "from one)",
 }
 
 
 class ContractFlags(SphinxDirective):
-    """The codes of ``Stability`` (values) or ``Status`` (bit masks)."""
+    """The codes of an enumeration of :mod:`fmrnoise.physics.codes` (values or bit masks)."""
 
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        from fmrnoise.physics import steady_state
+        from fmrnoise.physics import codes
 
-        enum = getattr(steady_state, self.arguments[0])
+        enum = getattr(codes, self.arguments[0])
         rows = [[_code(str(int(member))), _code(member.name.lower()),
                  FLAG_MEANINGS[member.name]] for member in enum]
         return [table(["code", "name (flag_meanings)", "meaning"], rows, [8, 28, 64])]
@@ -182,6 +195,14 @@ class StageSources(SphinxDirective):
         rows.append([_code("(every stage)"), "",
                      files(closure("fmrnoise.pipeline.runner")) + " (the runner: moves chunks, "
                      "computes no value; rule inputs only, not in chunk keys)"])
+        from fmrnoise.pipeline.contract import LINE_STAGES
+        from fmrnoise.pipeline.lines import STATE_FIELDS
+
+        for stage in LINE_STAGES:
+            rows.append([_code(stage), ", ".join(STATE_FIELDS) + " (whole lines)",
+                         files(stage_sources(stage))])
+        rows.append([_code("(boundaries, sweep)"), "",
+                     files(closure("fmrnoise.pipeline.lines")) + " (their runner)"])
         return [table(["stage", "reads from steady_state.zarr",
                        "import closure (under src/fmrnoise/)"], rows, [14, 20, 66])]
 

@@ -230,6 +230,25 @@ def test_source_edit_reruns_the_stages_that_execute_it(pipeline, module, expecte
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def test_boundaries_rerun_only_when_the_steady_state_or_their_parameters_change(pipeline):
+    target = "results/r3/boundaries.zarr"
+    snakemake(pipeline.workdir, target, "--configfile", str(pipeline.config),
+              snakefile=pipeline.snakefile)
+    assert (pipeline.workdir / target / "zarr.json").is_file()
+
+    def planned(edit) -> dict:
+        config = copy.deepcopy(SMALL)
+        edit(config)
+        path = write_config(pipeline.workdir / "changed.yaml", config)
+        return planned_jobs(pipeline.workdir, target, "--configfile", str(path),
+                            snakefile=pipeline.snakefile)
+
+    assert planned(lambda c: None) == {}
+    assert planned(lambda c: c["studies"]["r3"]["axes"]["T"].update(values=[0.1, 0.3])) == {}
+    assert planned(lambda c: c["studies"]["r3"].update(model={"alpha0": 0.04})) == {
+        "steady_state": 1, "boundaries": 1}
+
+
 def test_growing_an_axis_reuses_the_existing_chunks(tmp_path):
     study = {"axes": {"omega_d": {"start": -1.2, "step": 0.05, "num": 8},
                       "T": {"values": [0.1]}}, "chunks": {"omega_d": 4}}

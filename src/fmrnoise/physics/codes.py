@@ -1,5 +1,5 @@
-"""The integer codes stored by the pipeline, each defined once (used by the physics, the data
-contract's CF flag attributes and the figures)."""
+"""The integer codes and labels stored by the pipeline, each defined once (used by the physics,
+the data contract's CF flag attributes and the figures)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,7 @@ class SweepStatus(IntFlag):
 
     LIMIT_CYCLE = 1  #: no stable fixed point reached within t_max: a limit cycle (NaN state)
     INTEGRATED = 2  #: found by time integration (a jump, a limit cycle, a return from one)
+
+
+#: The directions of a sweep, in the order of its ``direction`` axis (stored labels).
+DIRECTIONS = ("up", "down")

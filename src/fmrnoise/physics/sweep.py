@@ -28,11 +28,10 @@ from .model import FloatArray, Model
 from .steady_state import STABLE, SteadyStates
 
 Int8Array = NDArray[np.int8]
+BoolArray = NDArray[np.bool_]
 
 
 LIMIT_CYCLE, INTEGRATED = SweepStatus
-#: Order of the direction axis of :class:`Sweep`.
-DIRECTIONS = ("up", "down")
 #: A trajectory within this angle of a stable fixed point has reached it [rad].
 CAPTURE_ANGLE = 1e-3
 #: A trajectory that reaches no stable fixed point within t_max = T_MAX_FACTOR/min|tr J| (over
@@ -49,8 +48,8 @@ class Sweep:
     """Slow up and down sweeps of a parameter along one grid axis.
 
     Arrays have shape ``(*other, 2, n)``: the other grid dimensions in order, the direction
-    (``DIRECTIONS``: 0 up, 1 down), then the n points of the swept axis in the order of the
-    grid coordinate (also for the down sweep).
+    (:data:`fmrnoise.physics.codes.DIRECTIONS`: 0 up, 1 down), then the n points of the swept
+    axis in the order of the grid coordinate (also for the down sweep).
 
     Attributes
     ----------
@@ -69,7 +68,7 @@ class Sweep:
     psi: FloatArray
     slot: Int8Array
     status: Int8Array
-    jumped: NDArray[np.bool_]
+    jumped: BoolArray
     n_integrations: int
     integration_seconds: float
 

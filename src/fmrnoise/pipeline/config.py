@@ -278,7 +278,7 @@ def studies(config: Mapping[str, Any]) -> dict[str, Study]:
     return {
         name: Study(name=name, model=dict(s["model"]),
                     axes={k: axis_values(spec) for k, spec in s["axes"].items()},
-                    chunks=dict(s["chunks"]), sweep=s["sweep"],
+                    chunks=dict(s["chunks"]), sweep=s["sweep"] and s["sweep"]["axis"],
                     **{option: s[option] for option in STUDY_OPTIONS})
         for name, s in cfg["studies"].items()
     }
@@ -488,7 +488,7 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
                 axes = ", ".join(lengths) or "none"
                 raise _error(cfg, [*base, "chunks", key],
                          f"not an axis of this study (axes: {axes})")
-        if "sweep" in study:
+        if study.get("sweep") is not None:
             _check_sweep(cfg, base, study, lengths)
         size = math.prod(lengths.values())
         if size > max_points:
@@ -595,7 +595,7 @@ def _normalize(cfg: dict[str, Any]) -> dict[str, Any]:
             "axes": axes,
             "chunks": resolve_chunks(lengths, {k: int(v) for k, v in study["chunks"].items()}),
             **{option: study[option] for option in STUDY_OPTIONS},
-            "sweep": study["sweep"]["axis"] if "sweep" in study else None,
+            "sweep": study.get("sweep") and {"axis": study["sweep"]["axis"]},
         }
     return {
         "model": defaults,

@@ -169,7 +169,7 @@ BOUNDARY_VARIABLES = {
     "refined_axis": Variable(("point",), "str", "1",
                              "the axis along which the point was refined"),
 }
-#: The sweep store: dimensions (*other axes, direction, swept axis).
+#: The sweep store: dimensions (other axes..., direction, swept axis).
 SWEEP_VARIABLES = {
     "theta": _f("direction", "rad", "polar angle θ of the state the magnet is in"),
     "psi": _f("direction", "rad", "lag ψ of the state the magnet is in"),

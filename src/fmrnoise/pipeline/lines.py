@@ -9,7 +9,7 @@ along an axis, so their work does not split into the grid's chunks alone:
   ``point``), ordered by refined axis, then by the coordinates, whatever the chunking.
 - ``sweep`` follows the magnet up and down the swept axis at every value of the other axes. Its
   unit of work is a chunk of those lines, each whole along the swept axis; its store has the
-  dimensions (*other axes, direction, swept axis). Growing the swept axis recomputes every
+  dimensions (other axes..., direction, swept axis). Growing the swept axis recomputes every
   line; growing another axis reuses the lines already computed.
 
 Each unit's results are cached by content like the chunks of the other stages (the key covers
@@ -37,6 +37,7 @@ import numpy as np
 from zarr.errors import ZarrUserWarning
 
 from .. import __version__
+from ..physics.codes import DIRECTIONS
 from ..physics.model import Model
 from ..physics.steady_state import SteadyStates
 from . import store
@@ -237,10 +238,8 @@ def _sweep_jobs(spec: Mapping, cache_dir: str, upstream: str, up_keys: Mapping, 
 
 def _sweep_dataset(spec: Mapping, jobs: list[LineJob],
                    results: list[dict[str, np.ndarray]]) -> object:
-    """The sweep store as an xarray Dataset over (*other axes, direction, swept axis)."""
+    """The sweep store as an xarray Dataset over (other axes..., direction, swept axis)."""
     import xarray as xr
-
-    from ..physics.sweep import DIRECTIONS
 
     grid = stage_grid(spec)
     lines, swept, _ = _sweep_layout(spec)

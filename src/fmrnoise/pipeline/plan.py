@@ -44,7 +44,7 @@ def stage_spec(config: Mapping, study: str, stage: str) -> dict:
     if stage in LINE_STAGES:
         steady = stage_parameters("steady_state", lead_damping)
         options = {"steady_axes": [name for name in resolved["axes"] if name in steady],
-                   **({"sweep": resolved["sweep"]} if stage == "sweep" else {})}
+                   **({"sweep": resolved["sweep"]["axis"]} if stage == "sweep" else {})}
     return {
         "study": study,
         "stage": stage,
@@ -88,7 +88,7 @@ def describe(config: Mapping, source: str, figures: Sequence[str] = ()) -> list[
         if options:
             line += f"; options: {', '.join(options)}"
         if resolved.get("sweep"):
-            line += f"; swept up and down along {resolved['sweep']}"
+            line += f"; swept up and down along {resolved['sweep']['axis']}"
         lines.append(line)
     total = sum(math.prod(map(axis_length, s["axes"].values())) for s in studies.values())
     head = (f"fmrnoise plan: {len(studies)} stud{'ies' if len(studies) != 1 else 'y'}, "

@@ -20,9 +20,9 @@ def compute(model: Model, states: SteadyStates, axis: int, parameter: str, lines
     model, states : the steady state's block (its grid: the lines' steady-state axes, then
         the swept axis at ``axis``).
     parameter : the swept model parameter.
-    lines : the model over the sweep store's block, shape (*other axes, 1, n): every axis of
+    lines : the model over the sweep store's block, shape (other axes..., 1, n): every axis of
         the study but the swept one, a direction axis, the swept axis.
-    expand : where the sweep's (*steady other axes, 2, n) arrays get new axes, to broadcast
+    expand : where the sweep's (steady other axes..., 2, n) arrays get new axes, to broadcast
         against ``lines`` (the other axes the steady state does not depend on).
     """
     found = sweep(model, states, axis, parameter)
