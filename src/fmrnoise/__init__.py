@@ -14,34 +14,39 @@ The physics (docs/theory.md) as vectorized NumPy functions over parameter grids:
 - :func:`sweep`: slow up and down sweeps of a parameter (branches, jumps, limit cycles).
 """
 
+from importlib import import_module
 from importlib.metadata import version as _version
 
-from .physics.bifurcations import Boundaries, Kind, boundaries
-from .physics.cumulants import Cumulants, cumulants
-from .physics.distribution import Steps, steps
-from .physics.kernels import kernel, mixed_kernel
-from .physics.model import Model
-from .physics.noise import Noise, noise
-from .physics.relaxation import HotElectrons, hot_electrons
-from .physics.steady_state import SteadyStates, steady_states
-from .physics.transport import DotVoltage, dot_voltage
-
 __version__ = _version("fmrnoise")
-#: Imported on first use: SciPy's ODE solvers, not needed by most of the pipeline's jobs.
-_LAZY = {"Attractor": "dynamics", "Trajectory": "dynamics", "integrate": "dynamics",
-         "settle": "dynamics", "Sweep": "sweep", "sweep": "sweep"}
+
+#: The public API, by the module of ``fmrnoise.physics`` that defines it. Each is imported on
+#: first use: a pipeline job that imports one stage's physics loads only that.
+_API = {
+    "bifurcations": ("Boundaries", "boundaries"),
+    "codes": ("Kind",),
+    "cumulants": ("Cumulants", "cumulants"),
+    "distribution": ("Steps", "steps"),
+    "dynamics": ("Attractor", "Trajectory", "integrate", "settle"),
+    "kernels": ("kernel", "mixed_kernel"),
+    "model": ("Model",),
+    "noise": ("Noise", "noise"),
+    "relaxation": ("HotElectrons", "hot_electrons"),
+    "steady_state": ("SteadyStates", "steady_states"),
+    "sweep": ("Sweep", "sweep"),
+    "transport": ("DotVoltage", "dot_voltage"),
+}
+_MODULES = {name: module for module, names in _API.items() for name in names}
+__all__ = sorted(["__version__", *_MODULES])
 
 
 def __getattr__(name: str) -> object:
-    """Import the time integration on first use."""
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(f".physics.{_LAZY[name]}", __name__), name)
+    """Import a name of the public API from its module on first use."""
+    if name in _MODULES:
+        value = getattr(import_module(f".physics.{_MODULES[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'fmrnoise' has no attribute {name!r}")
 
 
-__all__ = ["Attractor", "Boundaries", "Cumulants", "DotVoltage", "HotElectrons", "Kind", "Model",
-           "Noise", "SteadyStates", "Steps", "Sweep", "Trajectory", "__version__", "boundaries",
-           "cumulants", "dot_voltage", "hot_electrons", "integrate", "kernel", "mixed_kernel",
-           "noise", "settle", "steady_states", "steps", "sweep"]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})

@@ -8,7 +8,7 @@ rule boundaries:
         spec=stage_params("boundaries"),
     log:
         "results/logs/{study}/boundaries.log",
-    threads: workflow.cores
+    threads: stage_threads("boundaries")
     conda:
         "../../environment.yml"
     script:

@@ -1,12 +1,14 @@
 # Helpers shared by the rule files (no rules here).
+import math
 import os
 import sys
 from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
 
-from fmrnoise.pipeline.config import ConfigError, resolve
+from fmrnoise.pipeline.config import CHUNK_POINTS, ConfigError, resolve
 from fmrnoise.pipeline.contract import LINE_STAGES, STAGES
+from fmrnoise.pipeline.grid import axis_length
 from fmrnoise.pipeline.logs import OutputError, check_locations
 from fmrnoise.pipeline.plan import describe, run_figures, source_text, stage_spec
 from fmrnoise.pipeline.sources import closure, stage_sources
@@ -60,6 +62,21 @@ def stage_modules(stage):
 def stage_params(stage):
     """The stage's own part of the config, as plain Python values."""
     return lambda wildcards: stage_spec(VALID, wildcards.study, stage)
+
+
+def stage_threads(stage):
+    """Threads of a stage's job: one per 2**16 grid points (a sweep: one per line) up to every
+    core, so that the jobs of small studies run side by side instead of each holding every
+    core."""
+    def threads(wildcards):
+        spec = stage_spec(VALID, wildcards.study, stage)
+        points = math.prod(axis_length(axis) for axis in spec["axes"].values())
+        if stage == "sweep":
+            units = points // axis_length(spec["axes"][spec["options"]["sweep"]])
+        else:
+            units = -(-points // CHUNK_POINTS)
+        return max(1, min(workflow.cores, units))
+    return threads
 
 
 def store(study, stage):

@@ -8,7 +8,7 @@ rule distribution:
         spec=stage_params("distribution"),
     log:
         "results/logs/{study}/distribution.log",
-    threads: workflow.cores
+    threads: stage_threads("distribution")
     conda:
         "../../environment.yml"
     script:

@@ -8,7 +8,7 @@ rule dot_voltage:
         spec=stage_params("dot_voltage"),
     log:
         "results/logs/{study}/dot_voltage.log",
-    threads: workflow.cores
+    threads: stage_threads("dot_voltage")
     conda:
         "../../environment.yml"
     script:

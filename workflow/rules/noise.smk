@@ -8,7 +8,7 @@ rule noise:
         spec=stage_params("noise"),
     log:
         "results/logs/{study}/noise.log",
-    threads: workflow.cores
+    threads: stage_threads("noise")
     conda:
         "../../environment.yml"
     script:

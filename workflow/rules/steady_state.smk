@@ -7,7 +7,7 @@ rule steady_state:
         spec=stage_params("steady_state"),
     log:
         "results/logs/{study}/steady_state.log",
-    threads: workflow.cores
+    threads: stage_threads("steady_state")
     conda:
         "../../environment.yml"
     script:

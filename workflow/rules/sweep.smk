@@ -8,7 +8,7 @@ rule sweep:
         spec=stage_params("sweep"),
     log:
         "results/logs/{study}/sweep.log",
-    threads: workflow.cores
+    threads: stage_threads("sweep")
     conda:
         "../../environment.yml"
     script:
