@@ -15,9 +15,6 @@ The physics (docs/theory.md) as vectorized NumPy functions over parameter grids:
 """
 
 from importlib import import_module
-from importlib.metadata import version as _version
-
-__version__ = _version("fmrnoise")
 
 #: The public API, by the module of ``fmrnoise.physics`` that defines it. Each is imported on
 #: first use: a pipeline job that imports one stage's physics loads only that.
@@ -40,7 +37,12 @@ __all__ = sorted(["__version__", *_MODULES])
 
 
 def __getattr__(name: str) -> object:
-    """Import a name of the public API from its module on first use."""
+    """Import a name of the public API from its module on first use (and the version)."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        globals()[name] = version("fmrnoise")
+        return globals()[name]
     if name in _MODULES:
         value = getattr(import_module(f".physics.{_MODULES[name]}", __name__), name)
         globals()[name] = value

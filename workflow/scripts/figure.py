@@ -17,9 +17,10 @@ logger = logging.getLogger("fmrnoise.figure")
 paths = {name: path for name, path in snakemake.input.items() if name != "code"}
 module = importlib.import_module(f"fmrnoise.plots.{snakemake.params.function}")
 # a module that reads only what it draws (LAZY) gets the stores unread: studies can be large
+# (chunks=None: xarray's lazy arrays, without building Dask graphs)
 lazy = getattr(module, "LAZY", False)
-stores = {name: xr.open_zarr(path) if lazy else xr.open_zarr(path).load()
-          for name, path in paths.items()}
+stores = {name: xr.open_zarr(path, chunks=None) for name, path in paths.items()}
+stores = stores if lazy else {name: ds.load() for name, ds in stores.items()}
 figure = module.draw(**stores, settings=snakemake.params.settings)
 save(figure, snakemake.output.png, snakemake.output.pdf)
 logger.info("%s: drew %s with settings %s", snakemake.params.function,
