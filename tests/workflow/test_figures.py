@@ -117,6 +117,11 @@ def test_a_figure_setting_reruns_only_that_figure(run):
         "figure_drive_power": 1}
     assert planned_jobs(run.workdir, *TARGETS, "--configfile", str(run.config),
                         *only_params) == {}
+    config = copy.deepcopy(SMALL)
+    config["figures"]["overview"] = {"tiny_line": {"T": 0.02}}  # one study's overview only
+    changed = write_config(run.workdir / "changed.yaml", config)
+    assert planned_jobs(run.workdir, *TARGETS, "--configfile", str(changed), *only_params) == {
+        "figure_overview": 1}
 
 
 def test_report_builds_with_every_figure(run):
