@@ -63,6 +63,7 @@ def assert_finite_in_filled_slots(arrays: dict[str, np.ndarray], filled: np.ndar
 # --- the pipeline's chunk functions over extreme grids -------------------------------------------
 
 
+@pytest.mark.slow  # every stage's chunk, C3 by quadrature with thermal bias: ~8 s each
 @pytest.mark.parametrize("lead_damping", [False, True], ids=["constant_kappa", "lead_damping"])
 def test_pipeline_chunks_stay_finite_at_extreme_parameters(lead_damping):
     model = Model(**EXTREME, lead_damping=lead_damping, total_spin=20.0)
