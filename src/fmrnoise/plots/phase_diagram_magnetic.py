@@ -16,9 +16,9 @@ from .style import (
     OMEGA_LABEL,
     frequency_axis,
     grid_map,
-    lead_summary,
     panel_labels,
     select,
+    show_parameters,
     stable_branch,
 )
 
@@ -63,5 +63,5 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset,
         frequency_axis(ax, settings, steady)
     left.set_ylabel(OMEGA_LABEL)
     panel_labels((left, right))
-    figure.suptitle(lead_summary(steady), fontsize="small")
+    show_parameters(figure, steady, volt, settings=settings)
     return figure
