@@ -14,8 +14,6 @@ from .style import (
     GREY,
     CaptionedFigure,
     closed_form,
-    constant_kappa,
-    constant_kappa_sin2,
     curves,
     dense,
     free_precession,
@@ -34,6 +32,7 @@ from .style import (
     show_parameters,
     source_entries,
     stable_branch,
+    stationary_sin2,
 )
 
 TITLE = "FMR line in the noise"
@@ -63,26 +62,26 @@ def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> Capt
     low, high = settings.get("zoom", [free - 0.25, free + 0.25])
     window = (x >= low) & (x <= high)
     x_near = x.where(window, drop=True)
-    kappa = constant_kappa(steady)
-    lead = normal_leads(data) if kappa is not None else None
+    lead = normal_leads(data)
+    closed_forms = stationary_sin2(steady, omega_d=-x.values) is not None
     found = {"temperatures": [], "fwhm": [], "peak": [], "height": []}
     styles = ("-", "--", "-.", ":") * 2
     for colour, style, (T, line) in zip(COLORS, styles, curves(ratio.to_dataset(name="r"), "T"),
                                         strict=False):
         r = line.r
         points(full, x, r.where(r > 0), target=70, color=colour)
-        if lead is not None:
+        if closed_forms and lead is not None:
             x_line = dense(x)
-            sin2 = constant_kappa_sin2(kappa["B0"], -x_line, kappa["Omega"], kappa["alpha0"])
+            sin2 = stationary_sin2(steady, omega_d=-x_line)
             closed = normal_excess_noise(lead[0], sin2, -x_line, T) / (4 * lead[0] * T)
             closed_form(full, x_line, np.where(closed > 0, closed, np.nan), color=colour,
                         ls=style)
         legend_entry(full, colour, style, f"{T:g}")
         near = r.where(window, drop=True)
         zoom.plot(x_near, near / near.max(), color=colour, ls=style, lw=1.4)
-        if kappa is not None:
-            shape.plot(x_near, near / near.max() / _shape(kappa, x_near.values, 1), color=colour,
-                       ls=style, lw=1.4)
+        if closed_forms:
+            shape.plot(x_near, near / near.max() / _shape(steady, x_near.values, 1),
+                       color=colour, ls=style, lw=1.4)
         width = half_maximum(x_near, near)
         found["temperatures"].append(T)
         found["fwhm"].append(np.nan if width is None else width[1] - width[0])
@@ -101,8 +100,8 @@ def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> Capt
     for name, values in found.items():
         figure.quote(name, values, digits=4 if name == "peak" else 3)
     _mark_widths(zoom, x_near, ratio.where(window, drop=True), figure.numbers)
-    if kappa is not None:
-        _limit_shapes(shape, kappa, np.linspace(low, high, 401))
+    if closed_forms:
+        _limit_shapes(shape, steady, np.linspace(low, high, 401))
     for ax in (full, zoom, shape):
         mark_resonance(ax, steady, text=False)
     frequency_axis(full, settings, steady)
@@ -116,16 +115,16 @@ def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> Capt
     return figure
 
 
-def _shape(kappa: Mapping[str, float], x: np.ndarray, power: int) -> np.ndarray:
+def _shape(steady: xr.Dataset, x: np.ndarray, power: int) -> np.ndarray:
     """The line shape sin²θ |ω_d|^power at −ω_d = ``x``, normalized to its maximum."""
-    shape = constant_kappa_sin2(kappa["B0"], -x, kappa["Omega"], kappa["alpha0"]) * x**power
+    shape = stationary_sin2(steady, omega_d=-x) * x**power
     return shape / shape.max()
 
 
-def _limit_shapes(ax: Axes, kappa: Mapping[str, float], x: np.ndarray) -> None:
+def _limit_shapes(ax: Axes, steady: xr.Dataset, x: np.ndarray) -> None:
     """The low-T (1) and high-T (sin²θ ω_d² over sin²θ|ω_d|) limits of panel (c)."""
     ax.axhline(1.0, color="k", lw=0.9, ls=":", label=r"$T \to 0$")
-    closed_form(ax, x, _shape(kappa, x, 2) / _shape(kappa, x, 1), color="k", lw=0.9, ls="--",
+    closed_form(ax, x, _shape(steady, x, 2) / _shape(steady, x, 1), color="k", lw=0.9, ls="--",
                 label=r"$T \to \infty$")
     ax.set_ylabel("÷ low-T shape")
     ax.legend(fontsize="x-small", loc="upper left", handlelength=1.6)

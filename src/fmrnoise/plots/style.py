@@ -238,6 +238,18 @@ def grid_map(data: xr.DataArray) -> xr.DataArray:
     return sorted_axis(data.transpose("Omega", "omega_d"), "omega_d")
 
 
+def cell_edges(centres: ArrayLike, log: bool = False) -> np.ndarray:
+    """Edges of map cells around ascending ``centres``: midpoints, geometric ones with ``log``
+    (for a logarithmic axis), the outer edges mirrored."""
+    c = np.log(np.asarray(centres, dtype=float)) if log else np.asarray(centres, dtype=float)
+    if c.size == 1:
+        edges = c + np.array([-0.5, 0.5])
+    else:
+        middle = (c[1:] + c[:-1]) / 2
+        edges = np.concatenate([[2 * c[0] - middle[0]], middle, [2 * c[-1] - middle[-1]]])
+    return np.exp(edges) if log else edges
+
+
 def symbol(axis: str) -> str:
     """Math symbol of a model parameter, for titles."""
     symbols = {"mu_l": r"\mu_l", "mu_r": r"\mu_r", "Omega": r"\Omega", "omega_d": r"\omega_d",
@@ -465,13 +477,17 @@ def peak_position(x: ArrayLike, y: ArrayLike) -> float:
     return float(-b / (2 * a))
 
 
-def constant_kappa(ds: xr.Dataset) -> dict[str, float] | None:
-    """The fixed B0, Omega, omega_d and alpha0 of a store (those that are fixed) when κ is
-    constant (no lead damping), for :func:`constant_kappa_sin2`; None with lead damping."""
+def stationary_sin2(ds: xr.Dataset, **axes: ArrayLike) -> np.ndarray | None:
+    """sin²θ of the stationary states by the closed form of constant κ
+    (:func:`constant_kappa_sin2`) at the store's fixed B0, Omega, omega_d and alpha0, with
+    ``axes`` giving those it sweeps (arrays); None with lead damping, or when one is missing."""
     if model_parameters(ds).get("lead_damping"):
         return None
-    names = ("B0", "Omega", "omega_d", "alpha0")
-    return {name: value for name in names if (value := parameter(ds, name)) is not None}
+    values = {name: axes[name] if name in axes else parameter(ds, name)
+              for name in ("B0", "omega_d", "Omega", "alpha0")}
+    if any(value is None for value in values.values()):
+        return None
+    return constant_kappa_sin2(**values)
 
 
 def legend_entry(ax: Axes, colour: str, style: str, label: str) -> None:
