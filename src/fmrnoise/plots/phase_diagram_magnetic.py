@@ -7,13 +7,13 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 from matplotlib.colors import BoundaryNorm, ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .style import (
     COLORS,
     DRIVE_LABEL,
     OMEGA_LABEL,
+    CaptionedFigure,
     frequency_axis,
     grid_map,
     panel_labels,
@@ -26,18 +26,20 @@ TITLE = "Phase diagram, magnetic lead"
 
 
 def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset,
-                           settings: Mapping) -> Figure:
+         settings: Mapping) -> CaptionedFigure:
     """(−ω_d, Ω) maps with lead damping: number of stable states and the dc current.
 
     (a) 0 stable states (status flag no_stable_state: the magnet precesses on a limit cycle),
     1, or 2 (bistable). (b) the current I of the lowest-θ stable state; hatched where there
-    is no stable state.
+    is no stable state. Quotes the number of grid points (``points``), of bistable ones
+    (``bistable``) and of those without a stable state (``no_stable``), and the range of the
+    current (``current_min``, ``current_max``).
     """
     steady = select(steady_state, ("omega_d", "Omega"), settings)
     volt = select(dot_voltage, ("omega_d", "Omega"), settings)
     n_stable = grid_map(steady.n_stable)
     current = grid_map(stable_branch(steady, volt.current))
-    figure = Figure(figsize=(7.6, 3.3), layout="constrained")
+    figure = CaptionedFigure((7.6, 3.6))
     left, right = figure.subplots(1, 2, sharey=True)
     x, y = -n_stable.omega_d, n_stable.Omega
     top = max(int(n_stable.max()), 2)
@@ -62,6 +64,11 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset,
         ax.set_xlabel(DRIVE_LABEL)
         frequency_axis(ax, settings, steady)
     left.set_ylabel(OMEGA_LABEL)
+    figure.quote("points", n_stable.size, digits=None)
+    figure.quote("bistable", int((n_stable == 2).sum()), digits=None)
+    figure.quote("no_stable", int((n_stable == 0).sum()), digits=None)
+    figure.quote("current_min", float(current.min()))
+    figure.quote("current_max", float(current.max()))
     panel_labels((left, right))
     show_parameters(figure, steady, volt, settings=settings)
     return figure

@@ -125,11 +125,22 @@ def parameter(ds: xr.Dataset, name: str) -> float | None:
     return None if value is None or name in ds.dims else float(value)
 
 
-def stable_branch(steady: xr.Dataset, variable: xr.DataArray) -> xr.DataArray:
-    """``variable`` at the lowest-theta stable state of each point (NaN where there is none)."""
+def stable_branch(steady: xr.Dataset, variable: xr.DataArray, n: int = 0) -> xr.DataArray:
+    """``variable`` at the lowest-theta stable state of each point, or with ``n`` > 0 at the
+    (n+1)-th stable state in ascending θ (NaN where a point has fewer stable states)."""
     stable = steady.stability == STABLE
+    if n:
+        stable = stable & (stable.cumsum("branch") == n + 1)
     first = stable.argmax("branch")
     return variable.isel(branch=first).where(stable.any("branch"))
+
+
+def fano_factors(noise: xr.Dataset, current: xr.DataArray,
+                 current_min: float) -> tuple[xr.DataArray, xr.DataArray]:
+    """The Fano factors F2 = S/(2|I|) and F3 = C3/I (docs/theory.md §10), NaN where
+    |I| < ``current_min`` [eE0/ħ] (their ratios are meaningless where I is small)."""
+    large = abs(current) >= current_min
+    return ((noise.S / (2 * abs(current))).where(large), (noise.C3 / current).where(large))
 
 
 def curves(ds: xr.Dataset, axis: str) -> Iterator[tuple[float, xr.Dataset]]:
