@@ -31,13 +31,13 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
          settings: Mapping) -> CaptionedFigure:
     """(−ω_d, Ω) maps of S/S_eq and the Fano factors F2 = S/2|I|, F3 = C3/I of every stable state.
 
-    Row 1: the stable state of lowest θ; row 2: the second stable state, where the point is
-    bistable (blank elsewhere). One colour scale per column, so that the two stable states of a
-    bistable point compare by colour; hatched: no stable state; thin black lines: where the number of stable states
-    changes. Fano factors are left blank where |I| < ``settings["current_min"]`` (default
-    1e−3 eE0/ħ). Quotes the ranges of S/S_eq, F2 and F3 over all stable states
-    (``<name>_min``, ``<name>_max``) and the largest difference of S/S_eq between the two
-    states of a bistable point (``ratio_split``).
+    Row 1: the stable state of lowest θ (hatched: no stable state); row 2: the second stable
+    state, where the point is bistable (blank elsewhere). One colour scale per column, so that
+    the two stable states of a bistable point compare by colour; thin black lines: where the
+    number of stable states changes. Fano factors are left blank where
+    |I| < ``settings["current_min"]`` (default 1e−3 eE0/ħ). Quotes the ranges of S/S_eq, F2 and
+    F3 over all stable states (``<name>_min``, ``<name>_max``) and the largest difference of
+    S/S_eq between the two states of a bistable point (``ratio_split``).
     """
     keep = ("omega_d", "Omega")
     steady, volt, data = (select(ds, keep, settings) for ds in (steady_state, dot_voltage, noise))

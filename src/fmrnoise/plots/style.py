@@ -333,10 +333,8 @@ def show_parameters(figure: Figure, *datasets: xr.Dataset, settings: Mapping | N
     ghz = ghz_per_energy_unit(settings or {}, datasets[0]) if datasets else None
     if ghz is not None:
         items.append(rf"$E_0/h = {ghz:g}$ GHz")
-    if lead:
-        items.insert(0, lead)
     width = figure.get_figwidth() * 15  # visible characters per line at fontsize "small"
-    lines, line = [], ""
+    lines, line = [], f"{lead} " if lead else ""
     for entry in items:
         if line and _visible_length(line + entry) > width:
             lines.append(line.rstrip(", "))
