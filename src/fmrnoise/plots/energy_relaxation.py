@@ -70,7 +70,7 @@ def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> Capt
     closed_form(dot, grid, np.sqrt(3) * phidot * np.sin(grid) / (2 * np.pi), color="k",
                 label=r"$\sqrt{3}|\dot\varphi\sin\theta|/2\pi$ ($T = 0$)")
     coldest = stable_branch(at, cold.T_dot.isel(T=0))
-    largest = int(theta.argmax())
+    largest = int(np.argmax(theta.values))
     figure.quote("theta", np.arcsin(sin_theta))
     figure.quote("T_dot", float(coldest.isel(Omega=largest)))
     figure.quote("T_dot_closed", np.sqrt(3) * phidot * np.sin(float(theta.max())) / (2 * np.pi))

@@ -376,7 +376,8 @@ def constant_kappa_sin2(B0: ArrayLike, omega_d: ArrayLike, Omega: ArrayLike,
 
     With b = B0 + ω_d and s = sin²θ, the stationary condition reads
     κ²s² − (b² + κ² + Ω²)s + Ω² = 0; its root s ≤ 1 is written without cancellation,
-    s = 2Ω²/(A + √(A² − 4κ²Ω²)), A = b² + κ² + Ω² (κ = 0: Ω²/(b² + Ω²); b = 0: Ω²/max(κ², Ω²)).
+    s = 2Ω²/(A + √(A² − 4κ²Ω²)), A = b² + κ² + Ω² (κ = 0: Ω²/(b² + Ω²); b = 0: Ω²/max(κ², Ω²)),
+    clipped to [0, 1] against rounding.
     """
     b2 = np.square(np.add(B0, omega_d))
     kappa2 = np.square(np.multiply(alpha0, omega_d))
@@ -384,7 +385,7 @@ def constant_kappa_sin2(B0: ArrayLike, omega_d: ArrayLike, Omega: ArrayLike,
     a = b2 + kappa2 + omega2
     root = np.sqrt(np.maximum(a * a - 4 * kappa2 * omega2, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(omega2 > 0, 2 * omega2 / (a + root), 0.0)
+        return np.clip(np.where(omega2 > 0, 2 * omega2 / (a + root), 0.0), 0.0, 1.0)
 
 
 def hopf_amplitude(B0: ArrayLike, omega_d: ArrayLike, alpha0: ArrayLike) -> np.ndarray:
@@ -408,12 +409,12 @@ def normal_excess_noise(G: ArrayLike, sin2: ArrayLike, phidot: ArrayLike,
 
 def normal_leads(noise: xr.Dataset) -> tuple[float, float] | None:
     """(G, p_l) where the closed forms of docs/theory.md §6 apply, else None: normal leads
-    with fixed widths and densities of states, T_r = T (null), no lead damping. Then
-    G = (ρ↑ + ρ↓)Γ_lΓ_r/(Γ_l + Γ_r) [e²/ħ] and p_l = Γ_l/(Γ_l + Γ_r)."""
+    with fixed widths and densities of states, a fixed T_r equal to T (or null), no lead
+    damping. Then G = (ρ↑ + ρ↓)Γ_lΓ_r/(Γ_l + Γ_r) [e²/ħ] and p_l = Γ_l/(Γ_l + Γ_r)."""
     values = fixed_parameters(noise)
     names = ("rho_up", "rho_down", "gamma_l_up", "gamma_l_down", "gamma_r_up", "gamma_r_down")
     if (any(values.get(name) is None for name in names) or values.get("lead_damping")
-            or model_parameters(noise).get("T_r", 0.0) is not None):
+            or "T_r" not in values or values["T_r"] not in (None, values.get("T"))):
         return None
     g_l, g_r = values["gamma_l_up"], values["gamma_r_up"]
     if g_l != values["gamma_l_down"] or g_r != values["gamma_r_down"]:
