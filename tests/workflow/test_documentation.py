@@ -53,9 +53,10 @@ def blocks(page: str) -> list[Block]:
 
 
 def plain_environment(copy: Path) -> dict[str, str]:
-    """A reader's shell: no virtual environment active; the copy runs its own sources."""
+    """A reader's shell: no virtual environment active, not inside make (under `make test` a
+    nested make would announce its directories); the copy runs its own sources."""
     env = {key: value for key, value in os.environ.items()
-           if key not in ("VIRTUAL_ENV", "PYTHONHOME")}
+           if key not in ("VIRTUAL_ENV", "PYTHONHOME", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
                                   if ".venv" not in p)
     env["PYTHONPATH"] = str(copy / "src")
