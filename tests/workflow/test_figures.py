@@ -427,6 +427,8 @@ def test_dot_distribution_equals_the_library_sampling_of_the_stored_steps(run):
             assert any(np.allclose(y, expected, rtol=0, atol=1e-13) for _, y in lines(ax))
         n_up = next(y for _, y in lines(ax)[-2:-1])
         assert n_up[0] == pytest.approx(1.0) and n_up[-1] == pytest.approx(0.0, abs=1e-12)
+    stable_theta = float(steady.theta.where(steady.stability == 0).max())
+    np.testing.assert_allclose(numbers(figure, "theta"), stable_theta, rtol=5e-3)
     theta = numbers(figure, "theta")[0]
     assert numbers(figure, "omega_minus")[0] == pytest.approx(-(1 - np.cos(theta)) / 2,
                                                               abs=1e-3)
@@ -459,8 +461,12 @@ def test_phase_diagram_meshes_equal_the_stored_maps_and_the_hopf_line_the_jump(r
                 assert omegas[row] <= np.interp(x, hx, hy) <= omegas[row + 1], x
                 jumps += 1
     assert jumps > 0
-    below, above = numbers(figure, "cos_below")[0], numbers(figure, "cos_above")[0]
-    assert below > 0.3 and above < -0.3
+    low, high = values[:-1], values[1:]
+    jump = (np.sign(low) != np.sign(high)) & (abs(high - low) > 0.5)
+    assert numbers(figure, "cos_below")[0] == pytest.approx(np.median(low[jump]), abs=5e-3)
+    assert numbers(figure, "cos_above")[0] == pytest.approx(np.median(high[jump]), abs=5e-3)
+    lower = omegas[(values < -0.1).any(axis=1)].min()
+    assert numbers(figure, "lower_from")[0] == pytest.approx(lower, rel=5e-3)
 
 
 def test_magnetic_phase_diagram_maps_stable_states_and_current(run):
@@ -479,6 +485,8 @@ def test_magnetic_phase_diagram_maps_stable_states_and_current(run):
     assert numbers(figure, "points")[0] == n_stable.size
     assert numbers(figure, "bistable")[0] == int((n_stable == 2).sum())
     assert numbers(figure, "no_stable")[0] == int((n_stable == 0).sum())
+    assert numbers(figure, "current_min")[0] == pytest.approx(float(current.min()), rel=5e-3)
+    assert numbers(figure, "current_max")[0] == pytest.approx(float(current.max()), rel=5e-3)
 
 
 def test_magnetic_noise_maps_every_stable_state(run):
@@ -496,6 +504,10 @@ def test_magnetic_noise_maps_every_stable_state(run):
             expected = values.where(pick).max("branch").sel(order).transpose("Omega", "omega_d")
             np.testing.assert_allclose(maps[3 * row + column].reshape(expected.shape),
                                        expected.values, rtol=1e-12)
+    for name, values in quantities.items():
+        every = values.where(stable)
+        assert numbers(figure, f"{name}_min")[0] == pytest.approx(float(every.min()), rel=5e-3)
+        assert numbers(figure, f"{name}_max")[0] == pytest.approx(float(every.max()), rel=5e-3)
     two = (steady.n_stable == 2)
     if bool(two.any()):
         ratio = quantities["ratio"]
@@ -516,6 +528,8 @@ def test_bias_sweep_draws_noise_and_its_change_on_the_closed_form(run):
     assert any(np.array_equal(y, difference) for _, y in stored_points(change))
     assert numbers(figure, "change_zero")[0] == pytest.approx(
         float(difference[np.argmin(abs(noise.mu_l.values))]), rel=5e-3)
+    assert numbers(figure, "change_far")[0] == pytest.approx(
+        float(difference[np.argmax(abs(noise.mu_l.values))]), rel=5e-3)
 
 
 def test_thermal_bias_draws_noise_and_quadrature(run):
@@ -530,6 +544,9 @@ def test_thermal_bias_draws_noise_and_quadrature(run):
         assert drawn(total, noise.T_r, quadrature.sel(Omega=omega))
     np.testing.assert_allclose(quadrature, S, rtol=1e-8)
     assert numbers(figure, "quadrature_deviation")[0] <= 1e-8
+    change = S.sel(Omega=0.04) - S.sel(Omega=0.0)
+    assert numbers(figure, "change_first")[0] == pytest.approx(float(change[0]), rel=5e-3)
+    assert numbers(figure, "change_last")[0] == pytest.approx(float(change[-1]), rel=5e-3)
 
 
 def test_counting_statistics_references_and_fano_factors(run):
@@ -549,6 +566,8 @@ def test_counting_statistics_references_and_fano_factors(run):
     np.testing.assert_allclose(references, [exact.C2 / exact.C1, exact.C3 / exact.C1],
                                rtol=1e-12)
     assert numbers(figure, "F2_ref")[0] == pytest.approx(references[0], rel=1e-3)
+    assert numbers(figure, "F3_ref")[0] == pytest.approx(references[1], rel=1e-3)
+    assert numbers(figure, "a")[0] == pytest.approx(0.3 / 1.1, rel=5e-3)
     normal = {"gamma_l_down": 0.7, "Omega": 0.0}
     current = volt.current.sel(normal).isel(branch=0)
     S = noise.S.sel(normal).isel(branch=0)
@@ -562,6 +581,11 @@ def test_counting_statistics_references_and_fano_factors(run):
     drawn_F2 = [y for _, y in lines(figure.axes[0]) if y.size == V.size]
     assert any(np.allclose(y[far], closed[far], rtol=1e-9) for y in drawn_F2)
     assert all(np.isnan(y[abs(V) < 0.1]).all() for y in drawn_F2)  # |I| < 0.1 is blank
+    last = int(np.argmax(abs(V)))
+    assert numbers(figure, "F2_far")[0] == pytest.approx(float(S[last] / (2 * abs(current[last]))),
+                                                         rel=1e-3)
+    assert numbers(figure, "F3_far")[0] == pytest.approx(
+        float(noise.C3.sel(normal).isel(branch=0)[last] / current[last]), rel=1e-3)
     pumped = {"gamma_l_down": 0.25, "Omega": 0.03, "mu_l": 0.0}
     stable = steady.stability.sel(Omega=0.03) == 0
     assert numbers(figure, "I_zero")[0] == pytest.approx(
@@ -600,6 +624,14 @@ def test_energy_relaxation_dot_temperature_and_its_closed_form(run):
                           for line in figure.axes[1].get_lines()
                           if line.get_gid() == "closed form")
     np.testing.assert_allclose(drawn_limits, sorted(limits), rtol=1e-9)
+    line = data["noise"].sel(Omega=0.03, T=0.01)
+    across = data["steady_state"].sel(Omega=0.03).stability == 0
+    for key, name in (("peak", "S"), ("peak_hot", "S_hot")):
+        stored = (line[name] / line.S_eq).where(across).max()
+        assert numbers(figure, key)[0] == pytest.approx(float(stored), rel=5e-3)
+    assert numbers(figure, "theta")[0] == pytest.approx(np.arcsin(0.6), rel=5e-3)
+    assert numbers(figure, "T_dot_closed")[0] == pytest.approx(
+        np.sqrt(3) * np.sin(float(theta.max())) / (2 * np.pi), rel=5e-3)
     gain = (noise.S_hot / noise.S).sel(T=0.001, Omega=0.03).where(pick.sel(Omega=0.03))
     assert numbers(figure, "hot_gain")[0] == pytest.approx(float(gain.max()), rel=5e-3)
 
