@@ -45,8 +45,9 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 
 # The documentation (docs/*.md, Sphinx with MyST): docs/_build/html/index.html. Warnings fail.
-# The tutorial notebook is executed into the pages (it runs a small study with Snakemake).
-docs: $(VENV)/.synced
+# The tutorial notebook is executed into the pages (it runs a small study with Snakemake); the
+# figure gallery shows the figures and captions of `make run`, which runs first.
+docs: run
 	FMRNOISE_DOCS_EXECUTE=1 $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # Deletes results/ and .snakemake/ together: one without the other loses provenance.

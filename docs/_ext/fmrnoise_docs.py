@@ -18,12 +18,20 @@
   plain-text formulas write absolute values as |x|: the bars are escaped, since
   reStructuredText reads |x| as a substitution.
 
+- ``figure-gallery``: every figure of :data:`fmrnoise.plots.FIGURES`, in the report's order,
+  with its title, its image and the caption its job wrote (``results/figures/<name>.png`` and
+  ``<name>.caption.rst``, the numbers computed from the stores), where ``make run`` drew them;
+  otherwise a line saying how to draw it. The directory is the configuration value
+  ``fmrnoise_figures`` (relative to docs/).
+
 - Included README files: links between the repository's Markdown files are rewritten to the
-  documentation's pages (``config/README.md`` -> ``configuration.md``, ``docs/x.md`` -> ``x.md``).
+  documentation's pages (``config/README.md`` -> ``configuration.md``, ``docs/x.md`` -> ``x.md``,
+  images ``docs/images/`` -> ``images/``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, ClassVar
 
@@ -207,6 +215,51 @@ class StageSources(SphinxDirective):
                        "import closure (under src/fmrnoise/)"], rows, [14, 20, 66])]
 
 
+# --- figure gallery ---------------------------------------------------------------------------
+
+
+class FigureGallery(SphinxDirective):
+    """One section per figure: title, image and generated caption, or how to draw it."""
+
+    def run(self) -> list[nodes.Node]:
+        import importlib
+        from pathlib import Path
+
+        from fmrnoise.plots import FIGURES
+
+        directory = Path(self.env.srcdir) / self.config.fmrnoise_figures
+        sections = []
+        for index, name in enumerate(FIGURES, 1):
+            title = importlib.import_module(f"fmrnoise.plots.{name}").TITLE
+            section = nodes.section(ids=[f"figure-{name.replace('_', '-')}"])
+            section += nodes.title(text=f"{index}. {title}")
+            section += nodes.paragraph("", "", nodes.Text("Figure "), _code(name),
+                                       nodes.Text(", drawn by "),
+                                       _code(f"fmrnoise.plots.{name}.draw"), nodes.Text("."))
+            png, caption = directory / f"{name}.png", directory / f"{name}.caption.rst"
+            if png.is_file() and caption.is_file():
+                self.env.note_dependency(str(png))
+                self.env.note_dependency(str(caption))
+                uri = Path(os.path.relpath(png, self.env.srcdir)).as_posix()
+                section += nodes.image(uri=uri, alt=title, candidates={"*": uri})
+                section += _rst_nodes(caption.read_text(encoding="utf-8"))
+            else:
+                section += nodes.paragraph("", "", nodes.Text("Not drawn yet: "),
+                                           _code("make run"), nodes.Text(" draws it into "),
+                                           _code(f"results/figures/{name}.png"), nodes.Text(
+                                               " with its caption, and this page shows both."))
+            sections.append(section)
+        return sections
+
+
+def _rst_nodes(text: str) -> list[nodes.Node]:
+    """The body of a reStructuredText text (a generated caption) as docutils nodes."""
+    from docutils.core import publish_doctree
+
+    document = publish_doctree(text, settings_overrides={"report_level": 5, "halt_level": 3})
+    return list(document.children)
+
+
 # --- NumPy-style field lines -----------------------------------------------------------------
 
 _SECTIONS = {"parameters", "other parameters", "attributes", "returns", "yields", "raises",
@@ -327,7 +380,8 @@ def _process_signature(app: Sphinx, what: str, name: str, obj: Any, options: Any
 # --- included README files ---------------------------------------------------------------------
 
 _LINKS = ((re.compile(r"\]\(config/README\.md\)"), "](configuration.md)"),
-          (re.compile(r"\]\(docs/([\w-]+\.md)\)"), r"](\1)"))
+          (re.compile(r"\]\(docs/([\w-]+\.md)\)"), r"](\1)"),
+          (re.compile(r"\]\(docs/images/"), "](images/"))
 
 
 def _include_read(app: Sphinx, relative_path: Any, parent_docname: str, content: list[str]
@@ -343,6 +397,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("contract-flags", ContractFlags)
     app.add_directive("contract-text", ContractText)
     app.add_directive("stage-sources", StageSources)
+    app.add_directive("figure-gallery", FigureGallery)
+    app.add_config_value("fmrnoise_figures", "../results/figures", "env")
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
     app.connect("autodoc-process-signature", _process_signature)

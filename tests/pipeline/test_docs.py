@@ -21,14 +21,24 @@ DOCS = ROOT / "docs"
 THEORY = DOCS / "theory.md"
 
 
+#: A figure "drawn" for the gallery test: its caption as a figure job writes it.
+GALLERY_CAPTION = "**FMR detected by the noise.** Full width at half maximum 0.0958 E0."
+
+
 @pytest.fixture(scope="module")
 def html(tmp_path_factory) -> Path:
     """The documentation built as `make docs` builds it (warnings are errors), into a temporary
-    directory."""
+    directory; the figure gallery reads a results directory in which only `fmr_line` is drawn."""
+    from matplotlib.figure import Figure
+
     out = tmp_path_factory.mktemp("docs_html")
+    figures = tmp_path_factory.mktemp("figures")
+    Figure(figsize=(2, 1)).savefig(figures / "fmr_line.png")
+    (figures / "fmr_line.caption.rst").write_text(GALLERY_CAPTION)
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(out / ".doctrees"), str(DOCS), str(out)],
+         "-D", f"fmrnoise_figures={figures}", "-d", str(out / ".doctrees"), str(DOCS),
+         str(out)],
         capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     return out
@@ -43,8 +53,27 @@ def page_text(html: Path, page: str) -> str:
 
 @pytest.mark.slow  # a Sphinx build
 def test_docs_build_without_warnings(html):
-    for page in ("index", "usage", "configuration", "theory", "contract", "architecture", "api"):
+    for page in ("index", "usage", "configuration", "theory", "contract", "architecture", "api",
+                 "gallery"):
         assert (html / f"{page}.html").is_file(), page
+
+
+@pytest.mark.slow  # a Sphinx build
+def test_gallery_shows_every_figure_its_image_and_caption_or_how_to_draw_it(html):
+    import importlib
+
+    from fmrnoise.plots import FIGURES
+
+    text = page_text(html, "gallery")
+    for index, name in enumerate(FIGURES, 1):
+        title = importlib.import_module(f"fmrnoise.plots.{name}").TITLE
+        assert f"{index}. {title}" in text, name
+    assert "Full width at half maximum 0.0958 E0." in text  # the drawn one: its caption
+    assert text.count("Not drawn yet") == len(FIGURES) - 1  # the others: how to draw them
+    images = re.findall(r'<img [^>]*src="_images/([^"]+)"', (html / "gallery.html").read_text())
+    assert images == ["fmr_line.png"]
+    # the README's image of the field-swept figure reaches the usage page
+    assert "field_swept_fmr" in (html / "usage.html").read_text()
 
 
 @pytest.mark.slow  # a Sphinx build

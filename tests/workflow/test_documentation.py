@@ -53,9 +53,10 @@ def blocks(page: str) -> list[Block]:
 
 
 def plain_environment(copy: Path) -> dict[str, str]:
-    """A reader's shell: no virtual environment active; the copy runs its own sources."""
+    """A reader's shell: no virtual environment active, not inside make (under `make test` a
+    nested make would announce its directories); the copy runs its own sources."""
     env = {key: value for key, value in os.environ.items()
-           if key not in ("VIRTUAL_ENV", "PYTHONHOME")}
+           if key not in ("VIRTUAL_ENV", "PYTHONHOME", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
                                   if ".venv" not in p)
     env["PYTHONPATH"] = str(copy / "src")
@@ -121,6 +122,15 @@ def test_every_command_and_python_block_of_the_documentation_runs_as_written(cop
         assert (copy / "results" / "figures" / study / "overview.pdf").stat().st_size > 0
     for figure in FIGURES:
         assert (copy / "results" / "figures" / f"{figure}.png").stat().st_size > 0
+        assert (copy / "results" / "figures" / f"{figure}.caption.rst").stat().st_size > 0
+    # the README shows the field-swept figure as make run draws it (docs/images/, committed)
+    from matplotlib.image import imread
+
+    shown = imread(copy / "docs" / "images" / "field_swept_fmr.png")
+    drawn = imread(copy / "results" / "figures" / "field_swept_fmr.png")
+    assert shown.shape == drawn.shape and (shown == drawn).all(), (
+        "docs/images/field_swept_fmr.png differs from the figure make run draws: copy "
+        "results/figures/field_swept_fmr.png there")
     assert (copy / "results" / "report.html").stat().st_size > 0
     assert (copy / "results" / "figures" / "my_line" / "overview.png").stat().st_size > 0
     assert (copy / "elsewhere" / "results" / "my_line" / "noise.zarr").is_dir()

@@ -2,8 +2,9 @@
 # named by its setting `figures.<name>.study` and draws them with `fmrnoise.plots.<name>.draw`;
 # the other `figures.<name>` settings reach the script through `params:`, so changing one
 # reruns only that figure. A scalar directly under `figures:` (e.g. `B0_GHz: 10.0`) is shared by every
-# figure (a figure's own setting wins). Captions (rendered into `make report`) live in
-# workflow/report/<name>.rst.
+# figure (a figure's own setting wins). Caption templates live in workflow/report/<name>.rst; the
+# figure job renders its template with the numbers it computed from the stores into
+# results/figures/<name>.caption.rst, the caption `make report` shows.
 
 import importlib
 import inspect
@@ -54,9 +55,16 @@ def figure_settings(name):
 
 
 def figure_inputs(name):
-    """The Zarr stores a figure reads, named after the stages, plus the code it executes."""
+    """The Zarr stores a figure reads, named after the stages, plus the code it executes and
+    its caption template."""
     study = figure_settings(name)["study"]
-    return {**study_stores(name, study), "code": [str(path) for path in figure_sources(name)]}
+    return {**study_stores(name, study), "code": [str(path) for path in figure_sources(name)],
+            "template": str(Path(workflow.basedir) / "workflow" / "report" / f"{name}.rst")}
+
+
+def figure_caption(name):
+    """The caption a figure job writes (the report reads it by its absolute path)."""
+    return f"results/figures/{name}.caption.rst"
 
 
 def all_figures():
@@ -89,11 +97,12 @@ for _index, _name in enumerate(FIGURES):
         output:
             png=report(
                 f"results/figures/{_name}.png",
-                caption=f"../report/{_name}.rst",
+                caption=os.path.abspath(figure_caption(_name)),
                 category="Figures",
                 labels={"figure": _title, "study": figure_settings(_name)["study"]},
             ),
             pdf=f"results/figures/{_name}.pdf",
+            caption=figure_caption(_name),
         params:
             function=_name,
             settings=figure_settings(_name),

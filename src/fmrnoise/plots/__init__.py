@@ -11,6 +11,7 @@ of one figure reruns that figure alone. Shared helpers and the style live in
 
 #: The figures of the default studies, in the order of the report (``figure_<name>`` rules);
 #: besides them, every study gets its ``overview``.
-FIGURES = ("precession_angle", "fmr_line", "temperature_crossover", "drive_power",
-           "dot_distribution", "phase_diagram", "phase_diagram_magnetic", "bias_sweep",
-           "thermal_bias", "hysteresis")
+FIGURES = ("precession_angle", "fmr_line", "field_swept_fmr", "temperature_crossover",
+           "drive_power", "dot_distribution", "phase_diagram", "phase_diagram_magnetic",
+           "magnetic_noise", "hysteresis", "bias_sweep", "thermal_bias", "counting_statistics",
+           "energy_relaxation")

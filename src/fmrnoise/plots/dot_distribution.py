@@ -7,10 +7,21 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from ..physics.distribution import fermi_step
-from .style import COLORS, GREY, STABLE, curves, grid_axes, panel_labels, parameter, select, symbol
+from .style import (
+    COLORS,
+    GREY,
+    STABLE,
+    CaptionedFigure,
+    curves,
+    grid_axes,
+    panel_labels,
+    parameter,
+    select,
+    show_parameters,
+    symbol,
+)
 
 TITLE = "Dot distribution"
 
@@ -48,13 +59,14 @@ def occupations(distribution: xr.Dataset, temperatures: tuple[float, float],
 
 
 def draw(steady_state: xr.Dataset, distribution: xr.Dataset, noise: xr.Dataset,
-                     settings: Mapping) -> Figure:
+         settings: Mapping) -> CaptionedFigure:
     """Rotating-frame dot occupation n_d^σ(ε) next to the leads' equilibrium Fermi functions.
 
     One panel per value of the axis ``settings["panels"]`` (default: the study's first grid
     axis, e.g. μ_l: without and with bias), or per value of ``settings["values"]`` along it
     (nearest grid values). The energy window is ``settings["energy"]`` [E0] (default: the steps
-    ± 8 T).
+    ± 8 T). Quotes θ of each panel's stable state (``theta``) and the precession shifts
+    ω∓ = φ̇(1 ∓ cos θ)/2 of the first (``omega_minus``, ``omega_plus``; φ̇ = ω_d).
     """
     panel_axis = settings.get("panels") or (grid_axes(distribution) or [None])[0]
     keep = (panel_axis,) if panel_axis else ()
@@ -64,15 +76,17 @@ def draw(steady_state: xr.Dataset, distribution: xr.Dataset, noise: xr.Dataset,
         dist = dist.sel({panel_axis: settings["values"]}, method="nearest")
     values = list(curves(dist, panel_axis)) if panel_axis else [(None, dist)]
     energy = _energy_window(dist, temperatures, settings)
-    figure = Figure(figsize=(3.3 * len(values) + 0.6, 3.4), layout="constrained")
+    figure = CaptionedFigure((3.3 * len(values) + 0.6, 3.7))
     axes = np.atleast_1d(figure.subplots(1, len(values), sharey=True))
+    thetas = []
     for ax, (value, point) in zip(axes, values, strict=True):
         state = steady.sel({panel_axis: value}) if panel_axis in steady.dims else steady
         stable = state.stability == STABLE
         if bool(stable.any()):
             branch = int(stable.argmax("branch"))
             _draw_occupations(ax, point.isel(branch=branch), temperatures, energy)
-            title = rf"$\theta = {float(state.theta.isel(branch=branch)):.3g}$"
+            thetas.append(float(state.theta.isel(branch=branch)))
+            title = rf"$\theta = {thetas[-1]:.3g}$"
         else:
             title = "no stable state"
         if panel_axis:
@@ -87,6 +101,12 @@ def draw(steady_state: xr.Dataset, distribution: xr.Dataset, noise: xr.Dataset,
                     title=rf"$T = {T_l:g}\,E_0/k_B$" if T_l == T_r
                     else rf"$T_l, T_r = {T_l:g}, {T_r:g}\,E_0/k_B$", title_fontsize="small")
     panel_labels(axes)
+    figure.quote("theta", thetas)
+    phidot = parameter(steady, "omega_d")
+    if thetas and phidot is not None:
+        figure.quote("omega_minus", phidot * (1 - np.cos(thetas[0])) / 2)
+        figure.quote("omega_plus", phidot * (1 + np.cos(thetas[0])) / 2)
+    show_parameters(figure, steady, dist, select(noise, keep, settings), settings=settings)
     return figure
 
 

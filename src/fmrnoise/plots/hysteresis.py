@@ -12,22 +12,23 @@ from collections.abc import Mapping
 
 import numpy as np
 import xarray as xr
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..physics.codes import Kind
-from .style import COLORS, GREY, curves, lead_summary, panel_labels, pi_ticks
+from .style import COLORS, GREY, CaptionedFigure, curves, panel_labels, pi_ticks, show_parameters
 
 TITLE = "Hysteresis of a slow sweep"
 #: Line styles of the two directions.
 STYLES = {"up": "-", "down": "--"}
 
 
-def draw(sweep: xr.Dataset, boundaries: xr.Dataset, settings: Mapping) -> Figure:
+def draw(sweep: xr.Dataset, boundaries: xr.Dataset, settings: Mapping) -> CaptionedFigure:
     """θ and S/S_eq against the swept axis, up and down, for each value of the other axis.
 
     The sweep store's other axes but one (the first by default, or ``settings["lines"]``)
-    are fixed at ``settings[axis]`` or their first value.
+    are fixed at ``settings[axis]`` or their first value. Quotes the lines (``lines``), the
+    swept axis's values where the magnet jumps sweeping up and down (``jumps_up``,
+    ``jumps_down``; "none") and the number of points on a limit cycle (``limit_cycles``).
     """
     swept = str(sweep.theta.dims[-1])
     others = [str(d) for d in sweep.theta.dims[:-2]]
@@ -36,7 +37,7 @@ def draw(sweep: xr.Dataset, boundaries: xr.Dataset, settings: Mapping) -> Figure
         if axis != line_axis:
             sweep = sweep.sel({axis: settings.get(axis, sweep[axis].values[0])},
                               method="nearest")
-    figure = Figure(figsize=(8.6, 5.6), layout="constrained")
+    figure = CaptionedFigure((8.6, 5.6))
     angle, noise_ax = figure.subplots(2, 1, sharex=True)
     x = sweep[swept]
     for colour, (value, line) in zip(COLORS, curves(sweep, line_axis), strict=False):
@@ -65,7 +66,17 @@ def draw(sweep: xr.Dataset, boundaries: xr.Dataset, settings: Mapping) -> Figure
     angle.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
                  frameon=False)
     panel_labels((angle, noise_ax))
-    figure.suptitle(lead_summary(sweep), fontsize="small")
+    if line_axis is not None:
+        figure.quote("lines", sweep[line_axis].values, digits=None)
+    for direction in STYLES:
+        jumps = x.values[sweep.jumped.sel(direction=direction).any(
+            [d for d in sweep.jumped.dims if d not in (swept, "direction")]).values]
+        if jumps.size:
+            figure.quote(f"jumps_{direction}", jumps, digits=4)
+        else:
+            figure.numbers[f"jumps_{direction}"] = "none"
+    figure.quote("limit_cycles", int(((sweep.status & 1) > 0).sum()), digits=None)
+    show_parameters(figure, sweep, settings=settings)
     return figure
 
 

@@ -2,7 +2,8 @@
 
 Drawn for every study without configuration. The first (up to) two grid axes that the settings
 do not fix are drawn; every other axis is fixed at ``settings[axis]`` (nearest grid value) or,
-by default, at its middle value:
+by default, at its middle value. A line above the panels names the study and its fixed
+parameters:
 
 - no axis (a single point): the states and the values at the stable state, as a table;
 - one axis: θ of every branch (stable solid, others dashed), S/S_eq and the current of the
@@ -31,6 +32,7 @@ from .style import (
     grid_axes,
     noise_ratio,
     panel_labels,
+    show_parameters,
     stable_branch,
 )
 
@@ -83,17 +85,13 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
                             fixed)
     else:
         figure = _lines(steady, ratio, current, drawn)
-    where = ", ".join(f"{_label(noise, axis, short=True)} = {value:g}"
-                      for axis, value in fixed.items())
-    figure.suptitle(f"{noise.attrs.get('study', '')}" + (f" at {where}" if where else ""),
-                    fontsize="medium")
+    show_parameters(figure, steady, volt, data, settings=settings,
+                    lead=f"study {noise.attrs.get('study', '')}:")
     return figure
 
 
-def _label(ds: xr.Dataset, axis: str, short: bool = False) -> str:
-    """An axis label from the coordinate's attributes: long name [units] (or the bare name)."""
-    if short:
-        return axis
+def _label(ds: xr.Dataset, axis: str) -> str:
+    """An axis label from the coordinate's attributes: long name [units]."""
     attrs = ds[axis].attrs
     return f"{attrs.get('long_name', axis)} [{attrs.get('units', '')}]"
 

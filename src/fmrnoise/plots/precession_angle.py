@@ -7,7 +7,6 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from .style import (
     COLORS,
@@ -15,25 +14,30 @@ from .style import (
     GREY,
     STABLE,
     THETA_LABEL,
+    CaptionedFigure,
+    branch_legend,
     curves,
     frequency_axis,
     mark_resonance,
+    parameter,
     pi_ticks,
     select,
+    show_parameters,
     stable_branch,
 )
 
 TITLE = "Precession angle"
 
 
-def draw(steady_state: xr.Dataset, settings: Mapping) -> Figure:
+def draw(steady_state: xr.Dataset, settings: Mapping) -> CaptionedFigure:
     """Stationary polar angle θ against −ω_d, stable (solid) and unstable (dashed), for each Ω.
 
     Shows the FMR line at −ω_d = B0/(1+α²), the saturation at the equator θ = π/2 and the
-    stable state in the lower hemisphere at strong drive.
+    stable state in the lower hemisphere at strong drive. Quotes the amplitudes (``omegas``)
+    and θ of the stable state at resonance, ω_d = −B0 (``theta_resonance``).
     """
     steady = select(steady_state, ("omega_d", "Omega"), settings)
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = CaptionedFigure((6.4, 4.4))
     ax = figure.subplots()
     x = -steady.omega_d
     for colour, (omega, point) in zip(COLORS, curves(steady, "Omega"), strict=False):
@@ -53,9 +57,15 @@ def draw(steady_state: xr.Dataset, settings: Mapping) -> Figure:
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(DRIVE_LABEL)
     ax.set_ylabel(THETA_LABEL)
-    ax.legend(title=r"$\Omega$ [$E_0$]", fontsize="small", loc="center left",
-              bbox_to_anchor=(1.0, 0.5), frameon=False)
+    branch_legend(ax, title=r"$\Omega$ [$E_0$]", fontsize="small", loc="center left",
+                  bbox_to_anchor=(1.0, 0.5), frameon=False)
     frequency_axis(ax, settings, steady)
+    b0 = parameter(steady, "B0")
+    if b0 is not None:
+        resonance = stable_branch(steady, steady.theta).sel(omega_d=-b0, method="nearest")
+        figure.quote("omegas", resonance.Omega if "Omega" in resonance.dims else [], digits=None)
+        figure.quote("theta_resonance", resonance)
+    show_parameters(figure, steady, settings=settings)
     return figure
 
 
