@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             for label, splits in split:
                 emit(f"Where a stage's time goes, {n_split}² x 2, {label}, one thread (CPU "
                      f"seconds)", breakdown.rows(splits))
-            lines.append(breakdown.NOTE)
-            print(breakdown.NOTE)
+            lines.extend([breakdown.NOTE, ""])
+            print(breakdown.NOTE, "", sep="\n", flush=True)
         if comparison is not None:
             table, note = scaleout.cost_model(split[0][1], comparison.cluster_16.wall,
                                               f"{n_split}² x 2")

@@ -9,7 +9,7 @@ processes on a shared machine) spent in
 
 - each stage module's ``compute`` (``fmrnoise.pipeline.stages.<stage>``: the physics),
 - ``runner.compute_chunk`` (physics plus building the chunk's model, reading the upstream
-  chunk and the final copies),
+  chunk: ``runner._upstream_arrays``, for boundaries ``lines._states``, and the final copies),
 - ``store.ChunkEncoder.encode`` (encoding) and ``store.write_chunk`` (encoding and writing the
   chunk files),
 - ``cache.ChunkCache.lookup`` / ``save``, and ``runner.process_chunk`` (``lines._process`` for
@@ -47,6 +47,7 @@ from .pipeline import REPO, STUDY, study_config
 TIMES: dict[str, float] = collections.defaultdict(float)
 #: The timed functions: (owner, attribute, label); the stage modules' compute are added.
 TIMED = [(runner, "process_chunk", "chunk total"), (runner, "compute_chunk", "compute_chunk"),
+         (runner, "_upstream_arrays", "read upstream"), (lines, "_states", "read upstream"),
          (store.ChunkEncoder, "encode", "encode"), (store, "write_chunk", "write_chunk"),
          (cache.ChunkCache, "lookup", "cache.lookup"), (cache.ChunkCache, "save", "cache.save"),
          (lines, "_process", "chunk total")]
@@ -150,12 +151,12 @@ def run_all(root: Path, n: int, grow: float, threads: int = 1) -> list[Split]:
 
 def rows(splits: list[Split]) -> list[str]:
     """Markdown rows of the time split, and the targets."""
-    labels = ("physics", "compute_chunk", "encode", "write_chunk", "cache.lookup",
-              "cache.save", "chunk total")
-    out = ["| stage | chunks computed + reused | stage wall [s] | physics | compute_chunk "
-           "| encode | write_chunk (encode + files) | cache.lookup | cache.save "
+    labels = ("physics", "read upstream", "compute_chunk", "encode", "write_chunk",
+              "cache.lookup", "cache.save", "chunk total")
+    out = ["| stage | chunks computed + reused | stage wall [s] | physics | read upstream "
+           "| compute_chunk | encode | write_chunk (encode + files) | cache.lookup | cache.save "
            "| all of the chunks | write_chunk / physics | met (≤ 1) |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
     for s in splits:
         cells = " | ".join(f"{s.cpu[k]:.2f}" if k in s.cpu else "–" for k in labels)
         ratio, met = "–", "–"
@@ -205,14 +206,15 @@ def in_process_linearity(small: int, large: int, scratch: Path | None = None,
 
 NOTE = ("Stage split (benchmarks/breakdown.py, in-process runner.run_stage and "
         "lines.run_line_stage on one thread): CPU seconds of the thread that runs the chunks; "
-        "physics = the stage module's compute (fmrnoise.pipeline.stages.<stage>); "
-        "compute_chunk adds building the chunk's model, reading the upstream chunk and the "
-        "final copies; encode = store.ChunkEncoder.encode, part of write_chunk, which also "
-        "writes the chunk files; cache.lookup/save are the chunk cache (verified, hard-linked "
-        "encoded chunks); all of the chunks = runner.process_chunk (lines._process). The rest "
-        "of a stage's wall time is store creation, finalization and Dask (for boundaries: "
-        "reading the steady state and writing its store with xarray). Target (issue 17): "
-        "write_chunk ≤ physics in every grid stage.")
+        "physics = the stage module's compute (fmrnoise.pipeline.stages.<stage>); read "
+        "upstream = reading the chunk's steady state; compute_chunk adds it, building the "
+        "chunk's model and the final copies to the physics; encode = "
+        "store.ChunkEncoder.encode, part of write_chunk, which also writes the chunk files; "
+        "cache.lookup/save are the chunk cache (verified, hard-linked encoded chunks); all of "
+        "the chunks = runner.process_chunk (lines._process). The rest of a stage's wall time "
+        "is store creation, finalization and Dask (for boundaries: loading the chunks' results "
+        "and writing its store with xarray). Target (issue 17): write_chunk ≤ physics in every "
+        "grid stage.")
 
 
 def measure(n: int, scratch: Path | None = None, grown: bool = True
