@@ -5,6 +5,8 @@ A "point" of ``steady_states`` is a grid point (all its states); a point of ``no
 chunk functions (``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram
 (16 x 2048 points, and x 2 temperatures for the noise), as the pipeline calls them: their points
 are grid points with ``max_states`` = 4 branch slots (two filled for constant kappa).
+:func:`noise_stage_table` compares, on such a chunk, the noise stage with C3 against
+``fmrnoise.noise`` alone (the stage before C3), and times it with ``dot_relaxation: true``.
 """
 
 from __future__ import annotations
