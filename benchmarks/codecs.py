@@ -1,7 +1,9 @@
 """Zarr v3 codecs on the real stores: time to encode and write, to read and decode, and size.
 
-``python -m benchmarks --only codecs`` reads every chunk of every variable of the stores under
-``results/`` (run ``make run`` first; the more studies there, the more representative), encodes
+``python -m benchmarks --only codecs`` reads every chunk of every variable of the grid stores
+(steady_state, distribution, dot_voltage, noise: those written chunk by chunk) of a cold
+``snakemake`` run of the default studies in a scratch copy of the workflow (the section
+``defaults`` makes it; :func:`codec_table` takes any ``results`` directory), encodes
 each with every codec and writes it to a file, as a stage writes its chunks
 (``fmrnoise.pipeline.store.write_chunk``: the codec's own bytes, the same as Zarr's), then reads
 and decodes them; one more row writes the same chunks through Zarr's array API, for scale. Times
@@ -20,6 +22,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BytesCodec, ZstdCodec
 
+from fmrnoise.pipeline.contract import STAGES
 from fmrnoise.pipeline.store import compressor
 
 #: The codecs compared: label -> Zarr v3 compressor configuration (after the bytes codec).
@@ -35,10 +38,12 @@ CODECS = {
 
 
 def chunks(results: Path) -> Iterator[np.ndarray]:
-    """Every chunk of every data variable of the stores under ``results``."""
-    for path in sorted(results.glob("*/*.zarr")):
+    """Every chunk of every numeric data variable of the grid stores under ``results``."""
+    for path in sorted(p for stage in STAGES for p in results.glob(f"*/{stage}.zarr")):
         group = zarr.open_group(path, mode="r")
         for name, array in group.arrays():
+            if array.dtype.kind not in "fiub":
+                continue
             if name in group.attrs.get("axes", "") or (array.ndim == 1 and name == path.stem):
                 continue
             if not array.metadata.dimension_names or array.metadata.dimension_names[0] == name:
@@ -95,10 +100,11 @@ def codec_table(results: Path = Path("results"), repeat: int = 3) -> list[str]:
     """Markdown rows: each codec's write and read time and size on the stores under results/."""
     data = list(chunks(results))
     if not data:
-        return [f"No stores under {results}: run `make run` first."]
+        return [f"No grid stores under {results}: run `make run` first."]
     raw = sum(chunk.nbytes for chunk in data)
-    rows = [f"{len(data)} chunks, {raw / 1e6:.1f} MB of float64 and int8 values "
-            f"(the stores under `{results}`).", "",
+    stores = sorted({p.parent.name for stage in STAGES for p in results.glob(f"*/{stage}.zarr")})
+    rows = [f"{len(data)} chunks, {raw / 1e6:.1f} MB of float64 and int8 values (the grid "
+            f"stores of {len(stores)} studies: {', '.join(stores)}).", "",
             "| codec | write (encode + files) | read (files + decode) | size | size / raw |",
             "|---|---:|---:|---:|---:|"]
     with tempfile.TemporaryDirectory() as tmp:

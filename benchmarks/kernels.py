@@ -5,6 +5,8 @@ A "point" of ``steady_states`` is a grid point (all its states); a point of ``no
 chunk functions (``fmrnoise.pipeline.stages``) are timed on chunks of the large phase diagram
 (16 x 2048 points, and x 2 temperatures for the noise), as the pipeline calls them: their points
 are grid points with ``max_states`` = 4 branch slots (two filled for constant kappa).
+:func:`noise_stage_table` compares, on such a chunk, the noise stage with C3 against
+``fmrnoise.noise`` alone (the stage before C3), and times it with ``dot_relaxation: true``.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def cases(n: int, n_lead: int, n_quad: int, seed: int = 1) -> list[Case]:
     omega_d, omega_lead = _phase_points(n_lead, rng, magnetic=True)
     model = Model(omega_d=omega_d, Omega=omega_lead, **LEAD_DAMPING)
     out.append(Case("steady_states, lead damping (theta-dependent kappa)", model,
-                    lambda m=model: steady_states(m), n_lead, 5e4, None,
+                    lambda m=model: steady_states(m), n_lead, 5e5, None,
                     lambda i, m=model: min(baseline.stable_states(_point(m, i)),
                                            default=np.nan),
                     lambda m=model: steady_states(m).stable_theta))
@@ -97,7 +99,7 @@ def cases(n: int, n_lead: int, n_quad: int, seed: int = 1) -> list[Case]:
                   gamma_l_up=rng.uniform(0.6, 1.2, n_lead), gamma_l_down=0.3,
                   gamma_r_up=rng.uniform(0.4, 0.8, n_lead), gamma_r_down=0.6)
     out.append(Case("steady_states, lead damping, per-point lead parameters", model,
-                    lambda m=model: steady_states(m), n_lead, 5e4))
+                    lambda m=model: steady_states(m), n_lead, 5e5))
 
     # noise: states (theta, phidot)
     theta = np.arccos(rng.uniform(-1.0, 1.0, n))
@@ -245,4 +247,61 @@ def stage_table(repeat: int, chunks_2core: int = 8) -> list[str]:
         wall2 = total / threaded_wall(tasks, 2, repeat=max(1, repeat // 2))
         rows.append(f"| {name} | {points} | {fmt_rate(one)} | {fmt_rate(wall1)} "
                     f"| {fmt_rate(wall2)} | {wall2 / one:.2f} |")
+    return rows
+
+
+#: Targets of issue 17 for the noise stage (per core).
+C3_COST_TARGET = 2.0  # the stage with C3 at most this many times the noise alone
+C3_RATE_TARGET = 2e6  # closed-form C1-C3, states/s
+HOT_RATE_TARGET = 2e5  # the stage with dot_relaxation: true, states/s
+
+
+def noise_stage_table(repeat: int) -> list[str]:
+    """Markdown rows: the noise stage's chunk function with C3 (as it is), against
+    ``fmrnoise.noise`` alone on the same chunk (the stage before C3), the closed-form cumulants
+    alone, and the stage with ``dot_relaxation: true`` (the hot-electron limit).
+
+    The chunk is that of :func:`stage_table` (16 x 2048 x 2 grid points, 4 branch slots); a
+    state is a filled branch slot (finite theta) at one temperature.
+    """
+    _, _, model, upstream = _chunk_inputs()
+    theta = upstream["theta"]
+    states = int(np.count_nonzero(np.isfinite(theta)))
+
+    def noise_alone() -> dict[str, np.ndarray]:  # what the stage computed before C3
+        branch = model.per_branch()
+        result = noise(branch, theta, branch.omega_d)
+        return {name: getattr(result, name) for name in
+                ("S", "S_r", "S_eq", "excess_noise", "noise_temperature", "conductance")}
+
+    def cumulants_alone() -> object:
+        branch = model.per_branch()
+        return cumulants(branch, theta, branch.omega_d)
+
+    calls = [
+        ("fmrnoise.noise alone (the stage before C3)", noise_alone, None),
+        ("fmrnoise.cumulants alone (C1-C3, closed form)", cumulants_alone,
+         ("rate", C3_RATE_TARGET)),
+        ("noise stage, as is (noise + C3)", lambda: noise_stage.compute(model, upstream, 4, {}),
+         ("ratio", C3_COST_TARGET)),
+        ("noise stage, dot_relaxation: true (+ T_d, S_hot)",
+         lambda: noise_stage.compute(model, upstream, 4, {"dot_relaxation": True}),
+         ("rate", HOT_RATE_TARGET)),
+    ]
+    rows = [f"One chunk of the 2048² phase diagram: {theta[..., 0].size} grid points (16 x 2048 "
+            f"x 2) x 4 branch slots, {states} states (finite theta).", "",
+            "| call | states/s, 1 core (CPU time) | CPU time / that of fmrnoise.noise alone "
+            "| target | met |", "|---|---:|---:|---:|:-:|"]
+    alone = None
+    for name, run, target in calls:
+        cpu = best_of(run, repeat=repeat).cpu
+        alone = cpu if alone is None else alone
+        rate, ratio = states / cpu, cpu / alone
+        goal, met = "–", "–"
+        if target is not None and target[0] == "rate":
+            goal, met = f"≥ {fmt_rate(target[1])} states/s", rate >= target[1]
+        elif target is not None:
+            goal, met = f"≤ {target[1]:g}x", ratio <= target[1]
+        met = met if met == "–" else ("yes" if met else "**no**")
+        rows.append(f"| {name} | {fmt_rate(rate)} | {ratio:.2f} | {goal} | {met} |")
     return rows

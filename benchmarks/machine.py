@@ -67,3 +67,11 @@ def header() -> str:
         f"- command: {' '.join([os.path.basename(sys.executable), *sys.argv])}",
     ]
     return "\n".join(lines)
+
+
+def stamp() -> str:
+    """One line with the machine, date and versions, under every table (tables are copied to
+    README.md one by one)."""
+    now = datetime.datetime.now().astimezone().isoformat(timespec="minutes")
+    return (f"<sub>{cpu_model()}, {os.cpu_count()} cores, load {load_average()}; {now}; "
+            + ", ".join(f"{k} {v}" for k, v in versions().items()) + "</sub>")
