@@ -143,3 +143,31 @@ def test_chunk_files_are_the_bytes_zarr_writes(compressor, tmp_path, monkeypatch
     for file in files:
         assert (tmp_path / "direct" / file).read_bytes() == (tmp_path / "zarr" / file
                                                             ).read_bytes(), file
+
+
+@pytest.mark.parametrize("compressor", [None, {"name": "zstd", "configuration": {"level": 1}}])
+def test_read_region_reads_what_zarr_reads(compressor, tmp_path, monkeypatch):
+    """read_region decodes the chunk files itself: the same values as Zarr's array API over
+    regions across chunks and edge chunks, a chunk never written reading as the fill value."""
+    monkeypatch.setattr(store, "COMPRESSOR", compressor)
+    variables = stage_variables("steady_state")
+    path = tmp_path / "steady_state.zarr"
+    store.create(path, GRID, variables, MAX_STATES, {})
+    group = zarr.open_group(path, mode="r+")
+    rng = np.random.default_rng(2)
+    for name, var in variables.items():
+        shape = store.variable_shape(GRID.shape, var, MAX_STATES)
+        values = (rng.random(shape) if var.dtype == "float64"
+                  else rng.integers(-1, 4, shape)).astype(var.dtype)
+        values[4:] = np.nan if var.dtype == "float64" else -1  # the last omega_d chunk
+        group[name][...] = values
+    (path / "theta" / "c.0.1.0.0").unlink()
+    assert not (path / "n_states" / "c.1.1.1").exists()  # fill values: Zarr wrote no file
+    regions = [(slice(0, 7), slice(0, 3), slice(0, 2)), (slice(3, 5), slice(1, 3), slice(1, 2)),
+               (slice(5, 7), slice(2, 3), slice(0, 1)), (slice(4, 5), slice(0, 1), slice(0, 2))]
+    for region in regions:
+        direct = store.read_region(path, list(variables), region)
+        for name in variables:
+            expected = group[name][region]
+            assert direct[name].dtype == expected.dtype and direct[name].flags.writeable
+            np.testing.assert_array_equal(direct[name], expected, err_msg=f"{name} {region}")

@@ -62,9 +62,8 @@ class LineJob:
     regions: tuple[tuple[slice, ...], ...]  # steady-state regions it reads (one per axis)
 
 
-def _states(path: str, region: tuple[slice, ...]) -> SteadyStates:
-    """The steady states of a region of a steady-state store (fields not stored are NaN)."""
-    arrays = store.read_region(path, STATE_FIELDS, region)
+def _states(arrays: Mapping[str, np.ndarray]) -> SteadyStates:
+    """Steady states from the arrays of a steady-state store (fields not stored are NaN)."""
     shape = arrays["theta"].shape
     missing = {name: np.full(shape, np.nan) for name in ("alpha", "spin_current", "residual")}
     return SteadyStates(**arrays, **missing)
@@ -119,12 +118,18 @@ def _boundaries_unit(job: LineJob) -> dict[str, np.ndarray]:
     spec, compute = job.spec, _module("boundaries").compute
     grid = stage_grid(spec)
     chunk = grid.region(job.index)
+    # one read: the chunk and, along each axis, the first point of the next chunk
+    union = tuple(slice(min(r[k].start for r in job.regions), max(r[k].stop for r in job.regions))
+                  for k in range(grid.ndim))
+    arrays = store.read_region(job.upstream, STATE_FIELDS, union)
     found: dict[str, list] = {name: [] for name in RESULT_NAMES["boundaries"]}
     for axis, region in enumerate(job.regions):
         if region[axis].stop - region[axis].start < 2:
             continue
-        result = compute(_model(spec, grid, region), _states(job.upstream, region),
-                         axis, grid.names[axis])
+        within = tuple(slice(r.start - u.start, r.stop - u.start)
+                       for r, u in zip(region, union, strict=True))
+        states = _states({name: values[within] for name, values in arrays.items()})
+        result = compute(_model(spec, grid, region), states, axis, grid.names[axis])
         inside = result["index"][:, axis] < chunk[axis].stop - chunk[axis].start
         starts = np.array([s.start for s in region])
         found["axis"].append(np.full(np.count_nonzero(inside), axis, dtype=np.int8))
@@ -213,8 +218,8 @@ def _sweep_unit(job: LineJob) -> dict[str, np.ndarray]:
     block = _model(spec, grid, tuple(full[name] for name in grid.names), order)
     block = block.map_arrays(lambda a: a[..., np.newaxis, :] if a.ndim else a)
     expand = tuple(k for k, name in enumerate(lines.names) if name not in steady)
-    return compute(model, _states(job.upstream, steady_region), up_names.index(swept), swept,
-                   block, expand)
+    states = _states(store.read_region(job.upstream, STATE_FIELDS, steady_region))
+    return compute(model, states, up_names.index(swept), swept, block, expand)
 
 
 def _sweep_jobs(spec: Mapping, cache_dir: str, upstream: str, up_keys: Mapping, code: str,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import glob
+import itertools
 import json
 import os
 import shutil
@@ -209,6 +210,11 @@ class ChunkEncoder:
         values = np.ascontiguousarray(values)
         return values.tobytes() if self.codec is None else bytes(self.codec.encode(values))
 
+    def decode(self, data: bytes) -> np.ndarray:
+        """The values of a whole chunk (read-only) from the bytes of its file."""
+        raw = data if self.codec is None else self.codec.decode(data)
+        return np.frombuffer(raw, dtype=self.dtype).reshape(self.shape)
+
 
 def write_chunk(files: Mapping[str, Path], arrays: Mapping[str, np.ndarray],
                 encoders: Mapping[str, ChunkEncoder]) -> None:
@@ -266,8 +272,39 @@ def read_attr_json(path: str | Path, name: str) -> object:
     return json.loads(zarr.open_group(path, mode="r").attrs[name])
 
 
+def _overlaps(start: int, stop: int, size: int) -> list[tuple[int, slice, slice]]:
+    """Along one axis: each chunk (of ``size``) that ``[start, stop)`` overlaps, with the
+    overlap's slice within the chunk and within ``[start, stop)``."""
+    return [(i, slice(max(start, i * size) - i * size, min(stop, (i + 1) * size) - i * size),
+             slice(max(start, i * size) - start, min(stop, (i + 1) * size) - start))
+            for i in range(start // size, -(-stop // size))]
+
+
 def read_region(path: str | Path, names: Sequence[str],
                 region: tuple[slice, ...]) -> dict[str, np.ndarray]:
-    """Arrays of some variables over a region of the grid axes."""
-    group = zarr.open_group(path, mode="r")
-    return {name: group[name][region] for name in names}
+    """Arrays of some variables over a region of the grid axes (whole along the extra dims).
+
+    The chunk files are read and decoded as Zarr would (:meth:`ChunkEncoder.decode`), without
+    its machinery: twice as fast for the upstream chunks the stages read. A chunk without a
+    file reads as the fill value.
+    """
+    path = Path(path)
+    out = {}
+    for name in names:
+        metadata = json.loads((path / name / "zarr.json").read_text())
+        encoder = ChunkEncoder.from_encoding(metadata)
+        separator = metadata["chunk_key_encoding"]["configuration"]["separator"]
+        shape = metadata["shape"]
+        full = (*region, *(slice(None),) * (len(shape) - len(region)))
+        bounds = [s.indices(n)[:2] for s, n in zip(full, shape, strict=True)]
+        values = np.empty([stop - start for start, stop in bounds], encoder.dtype)
+        for pieces in itertools.product(*(_overlaps(start, stop, size) for (start, stop), size
+                                          in zip(bounds, encoder.shape, strict=True))):
+            index, inside, target = zip(*pieces, strict=True)
+            file = path / name / separator.join(("c", *map(str, index)))
+            try:
+                values[target] = encoder.decode(file.read_bytes())[inside]
+            except FileNotFoundError:
+                values[target] = encoder.fill
+        out[name] = values
+    return out
