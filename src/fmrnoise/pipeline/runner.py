@@ -99,17 +99,35 @@ def _upstream_arrays(job: ChunkJob, chunk_shape: tuple[int, ...]) -> dict[str, n
 
 
 def compute_chunk(job: ChunkJob) -> dict[str, np.ndarray]:
-    """Compute the stage's variables on one chunk (no cache)."""
+    """Compute the stage's variables on one chunk (no cache).
+
+    A stage after the steady state is evaluated on the filled branch slots only, as a list of
+    states with one slot each; the empty slots hold the fill value (what the physics gives
+    them: NaN), at half the cost where half the slots are empty.
+    """
     spec = job.spec
     mesh = job.grid.mesh(job.index)
     chunk_shape = tuple(len(c) for c in job.grid.coords(job.index).values())
-    model = Model(**{**spec["model"], **mesh})
     upstream = _upstream_arrays(job, chunk_shape)
     stage = importlib.import_module(stage_module(spec["stage"]))
-    arrays = stage.compute(model, upstream, spec["max_states"], spec["options"])
     expected = expected_arrays(spec, chunk_shape)
-    return {name: np.broadcast_to(arrays[name], shape).astype(dtype, order="C", copy=False)
-            for name, (shape, dtype) in expected.items()}
+    if "theta" not in upstream:
+        model = Model(**{**spec["model"], **mesh})
+        arrays = stage.compute(model, upstream, spec["max_states"], spec["options"])
+        return {name: np.broadcast_to(arrays[name], shape).astype(dtype, order="C", copy=False)
+                for name, (shape, dtype) in expected.items()}
+    theta = upstream["theta"]
+    filled = np.flatnonzero(~np.isnan(theta))  # indices into (*chunk, slot), flattened
+    points = filled // theta.shape[-1]
+    model = Model(**{**spec["model"], **{name: m.take(points) for name, m in mesh.items()}})
+    states = {name: a.take(filled)[:, np.newaxis] for name, a in upstream.items()}
+    arrays = stage.compute(model, states, 1, spec["options"])
+    out = {}
+    for name, (shape, dtype) in expected.items():
+        out[name] = np.full(shape, job.encoders[name].fill, dtype)
+        values = np.broadcast_to(arrays[name], (len(filled), 1, *shape[theta.ndim:]))
+        out[name].reshape(theta.size, -1)[filled] = values.reshape(len(filled), -1)
+    return out
 
 
 @dataclass(frozen=True)
