@@ -10,8 +10,9 @@ roots of
 
 which resolves the states near the poles and near the equator to full relative precision. A
 constant kappa gives a quadratic in x^2 (closed form); a theta-dependent kappa (lead-induced damping
-and torque, or a user-supplied damping law) is bracketed on a grid and refined with
-``scipy.optimize.elementwise.find_root``. Everything is vectorized over the grid of the model.
+and torque, or a user-supplied damping law) is bracketed on a grid and refined by Chandrupatla's
+method (the operations of ``scipy.optimize.elementwise.find_root``, without its overhead).
+Everything is vectorized over the grid of the model.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .llg import (
     DampingLaw,
     LeadKappa,
     damping,
+    folded_kappa,
     jacobian,
     kappa,
     kappa_derivative,
@@ -67,6 +69,8 @@ N_THETA_NODES = 256
 N_LOG_NODES = 24
 #: Points x nodes evaluated at once by the bracketing solver (the work arrays stay in cache).
 BLOCK_SIZE = 2**16
+#: Brackets refined at once (the work arrays of the root finder stay in the CPU cache).
+REFINE_BLOCK = 16384
 #: Points per block of the constant-kappa closed form (its work arrays stay in the CPU cache).
 CLOSED_FORM_BLOCK = 8192
 
@@ -507,17 +511,129 @@ def _bracket_block(evaluator: _Kappa, b_flat: FloatArray, omega_flat: FloatArray
 
 def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
             idx: NDArray[np.intp], x_left: FloatArray, x_right: FloatArray) -> FloatArray:
-    """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla)."""
-    if idx.size == 0:
-        return np.zeros(0)
-    from scipy.optimize import elementwise  # here: SciPy is slow to import, rarely needed
+    """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla), NaN where
+    the refinement fails."""
+    parts = [_chandrupatla(_RootFunction(evaluator, b, omega, scale, idx[i:i + REFINE_BLOCK]),
+                           x_left[i:i + REFINE_BLOCK], x_right[i:i + REFINE_BLOCK])
+             for i in range(0, idx.size, REFINE_BLOCK)]
+    return np.concatenate([np.zeros(0), *parts])
 
-    def h(x: FloatArray, point: NDArray[np.intp]) -> FloatArray:
-        kap, sin2 = evaluator.rows(point).at_x(x)
-        return _h(x, b[point], omega[point], kap, sin2, scale[point])
 
-    result = elementwise.find_root(h, (x_left, x_right), args=(idx,))
-    return np.where(result.success, result.x, np.nan)
+class _RootFunction:
+    """h(x)/scale² of the points of the brackets being refined (:func:`_h`).
+
+    With lead damping the closed-form coefficients of every bracket are selected and folded once
+    (:func:`fmrnoise.physics.llg.folded_kappa`), not at every iteration; :meth:`keep` drops the
+    brackets that have converged. The values are those of ``_Kappa.at_x`` and :func:`_h`, bit for
+    bit.
+    """
+
+    def __init__(self, evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+                 idx: NDArray[np.intp]) -> None:
+        self.evaluator, self.idx = evaluator, idx
+        self.b, self.omega, self.scale = b[idx], omega[idx], scale[idx]
+        self.folded: dict[str, np.ndarray] | None = None
+        if evaluator.closed is not None:
+            closed = evaluator.rows(idx).closed
+            self.folded = {**closed._folded(), "g_up": closed.g_up, "g_down": closed.g_down}
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        if self.folded is None:
+            kap, sin2 = self.evaluator.rows(self.idx).at_x(x)
+        else:
+            c2, s2, sin2 = _half_angles(x)
+            kap = folded_kappa(self.folded, self.folded["g_up"], self.folded["g_down"], c2, s2)
+        return _h(x, self.b, self.omega, kap, sin2, self.scale)
+
+    def keep(self, mask: NDArray[np.bool_]) -> None:
+        """Keep only the brackets where ``mask`` is true."""
+        self.idx, self.b, self.omega, self.scale = (a[mask] for a in (self.idx, self.b,
+                                                                       self.omega, self.scale))
+        if self.folded is not None:
+            self.folded = {k: v[mask] if v.ndim else v for k, v in self.folded.items()}
+
+
+#: Tolerances of ``scipy.optimize.elementwise.find_root`` (its defaults for float64).
+_XATOL = 4 * np.finfo(float).smallest_normal
+_XRTOL = 4 * np.finfo(float).eps
+_FATOL = np.finfo(float).smallest_normal
+_MAXITER = np.log2(np.finfo(float).max) - np.log2(np.finfo(float).smallest_normal)
+
+
+def _chandrupatla(h: _RootFunction, x_left: FloatArray, x_right: FloatArray) -> FloatArray:
+    """Roots of ``h`` in [x_left, x_right] (NaN where none converges): Chandrupatla's method.
+
+    The operations, tolerances and termination tests of ``scipy.optimize.elementwise.find_root``
+    (SciPy 1.15 to 1.17) with its default tolerances, element by element, so the roots are the
+    same to the bit, without its per-iteration overhead (array-API dispatch, result bookkeeping).
+    """
+    n = x_left.size
+    roots = np.full(n, np.nan)
+    where = np.arange(n)  # positions of the active brackets
+    x1 = np.array(x_left, dtype=float)
+    x2 = np.array(x_right, dtype=float)
+    f1, f2 = h(x1), h(x2)
+    frtol = 0.0 * np.minimum(np.abs(f1), np.abs(f2))
+    t: float | FloatArray = 0.5
+    x3 = f3 = np.zeros(0)
+    nit = 0
+    first = True
+    while True:
+        if not first:  # one iteration: [1] Figure 1 (first box, first diamond and boxes)
+            x = x1 + t * (x2 - x1)
+            f = h(x)
+            x3, f3 = x2.copy(), f2.copy()
+            same = np.sign(f) == np.sign(f1)
+            x3[same], f3[same] = x1[same], f1[same]
+            other = ~same
+            x2[other], f2[other] = x1[other], f1[other]
+            x1, f1 = x, f
+            nit += 1
+        first = False
+        # termination (second diamond)
+        smaller = np.abs(f1) < np.abs(f2)
+        xmin = np.where(smaller, x1, x2)
+        fmin = np.where(smaller, f1, f2)
+        converged = np.abs(fmin) <= _FATOL + frtol
+        stop = converged.copy()
+        failed = (np.sign(f1) == np.sign(f2)) & ~stop
+        failed |= (~(np.isfinite(x1) & np.isfinite(x2)) | (np.isnan(f1) & np.isnan(f2))) & ~stop
+        xmin[failed] = np.nan
+        stop |= failed
+        dx = np.abs(x2 - x1)
+        tol = np.abs(xmin) * _XRTOL + _XATOL
+        small = dx < tol
+        converged |= small
+        stop |= small
+        if stop.any():
+            roots[where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
+            go = ~stop
+            where = where[go]
+            if where.size == 0:
+                break
+            h.keep(go)
+            x1, f1, x2, f2, frtol, dx, tol = (a[go] for a in (x1, f1, x2, f2, frtol, dx, tol))
+            if nit:
+                x3, f3 = x3[go], f3[go]
+        if nit >= _MAXITER:
+            break  # not converged: NaN
+        if nit == 0:
+            continue
+        # third diamond and boxes (Equation 1): inverse quadratic interpolation or bisection
+        xi1 = (x1 - x2) / (x3 - x2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi1 = (f1 - f2) / (f3 - f2)
+        alpha = (x3 - x1) / (x2 - x1)
+        j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1))
+        f1j, f2j, f3j, alphaj = f1[j], f2[j], f3[j], alpha[j]
+        t = np.full_like(alpha, 0.5)
+        t[j] = (f1j / (f1j - f2j) * f3j / (f3j - f2j)
+                - alphaj * f1j / (f3j - f1j) * f2j / (f2j - f3j))
+        tl = 0.5 * tol / dx
+        t = np.where(t < tl, tl, t)  # clip to [tl, 1 - tl] (last box)
+        upper = 1 - tl
+        t = np.where(t > upper, upper, t)
+    return roots
 
 
 def _deduplicate(idx: NDArray[np.intp],
