@@ -17,6 +17,7 @@ Everything is vectorized over the grid of the model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -69,6 +70,14 @@ N_THETA_NODES = 256
 N_LOG_NODES = 24
 #: Points x nodes evaluated at once by the bracketing solver (the work arrays stay in cache).
 BLOCK_SIZE = 2**16
+#: Points whose signs of h the tabulated lead-damping bracketing takes at once, and points
+#: whose coefficients it prepares at once (the work arrays stay in the CPU cache).
+TABLE_BLOCK = 256
+TABLE_CHUNK = 2048
+#: Relative margin of the tabulated signs of h (lead damping): a node's sign is taken from the
+#: tabulated polynomial only where that exceeds TABLE_MARGIN times a bound of the magnitudes that
+#: enter; the round-off of both evaluations stays below 1e-13 of that bound.
+TABLE_MARGIN = 1e-10
 #: Brackets refined at once (the work arrays of the root finder stay in the CPU cache).
 REFINE_BLOCK = 16384
 #: Points per block of the constant-kappa closed form (its work arrays stay in the CPU cache).
@@ -401,16 +410,15 @@ def _h(x: FloatArray, b: FloatArray, omega: FloatArray, kap: FloatArray, sin2: F
     return (b / scale / x) ** 2 + k * k * sin2 - (omega / scale) ** 2
 
 
-def _bracketed_candidates(flat: Model, law: DampingLaw | None,
-                          closed: LeadKappa | None) -> tuple[FloatArray, FloatArray]:
-    """(N, K) x = cot(theta) and psi of the states for a theta-dependent kappa (NaN: none).
-
-    ``closed``: the closed form of kappa with lead damping (else kappa of the model or law).
-    """
+def _setup(flat: Model, law: DampingLaw | None,
+           closed: LeadKappa | None) -> tuple[_Kappa, FloatArray, FloatArray, FloatArray,
+                                               FloatArray, NDArray[np.bool_]]:
+    """kappa's evaluator, b (0 below B_FLOOR), Omega, the scale of h, kappa at the poles and the
+    equator (N, 3), and where Omega is below OMEGA_FLOOR (states at the poles) of the N points of
+    ``flat``, for :func:`_brackets`."""
     n = flat.B0.size
     b = np.broadcast_to(flat.B0 + flat.omega_d, (n,))
     omega = np.broadcast_to(flat.Omega, (n,))
-    evaluator = _Kappa(flat, law, closed)
     ends = np.array([0.0, np.pi / 2, np.pi])
     kap_ends = (kappa(flat.per_branch(), ends, law) if closed is None
                 else closed.map(lambda a: a[..., np.newaxis]).at_theta(ends))
@@ -419,14 +427,21 @@ def _bracketed_candidates(flat: Model, law: DampingLaw | None,
     pole = omega <= OMEGA_FLOOR * (np.abs(b) + kap_scale)
     b = np.where(np.abs(b) <= B_FLOOR * (omega + kap_scale), 0.0, b)
     scale = np.abs(b) + omega + kap_scale
+    return _Kappa(flat, law, closed), b, omega, scale, kap_ends, pole
+
+
+def _bracketed_candidates(flat: Model, law: DampingLaw | None,
+                          closed: LeadKappa | None) -> tuple[FloatArray, FloatArray]:
+    """(N, K) x = cot(theta) and psi of the states for a theta-dependent kappa (NaN: none).
+
+    ``closed``: the closed form of kappa with lead damping (else kappa of the model or law).
+    """
+    n = flat.B0.size
+    evaluator, b, omega, scale, kap_ends, pole = _setup(flat, law, closed)
+    kap_scale = np.max(np.abs(kap_ends), axis=-1)
     active = np.flatnonzero(~pole)
 
-    n_nodes = N_THETA_NODES + 4 * N_LOG_NODES
-    block = max(1, BLOCK_SIZE // n_nodes)
-    brackets = [_bracket_block(evaluator, b, omega, scale, kap_scale, active[i:i + block])
-                for i in range(0, active.size, block)]
-    idx, x_left, x_right = (np.concatenate([np.zeros(0, dtype=dtype), *(f[j] for f in brackets)])
-                            for j, dtype in enumerate((np.intp, float, float)))
+    idx, x_left, x_right = _brackets(evaluator, b, omega, scale, kap_scale, active)
     x_root = _refine(evaluator, b, omega, scale, idx, x_left, x_right)
     idx, x_root = _deduplicate(idx, x_root)
     psi_root = _regular_psi(b[idx], evaluator.rows(idx).at_x(x_root)[0], x_root)
@@ -445,6 +460,37 @@ def _bracketed_candidates(flat: Model, law: DampingLaw | None,
     x_root = np.concatenate([x_root, np.tile([np.inf, -np.inf], poles.size)])
     psi_root = np.concatenate([psi_root, np.zeros(2 * poles.size)])
     return _scatter(n, idx, x_root, psi_root)
+
+
+def _brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+              kap_ends: FloatArray, active: NDArray[np.intp],
+              tabulate: bool = True) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Brackets of the roots of h of the points ``active`` (Omega > 0): point indices, x_left and
+    x_right of each bracket, in no particular order.
+
+    With lead damping (and ``tabulate``) the signs of h come from the tabulated polynomial
+    (:func:`_table_rows`, :func:`_table_brackets`) wherever it is certain; the other points and
+    nodes, and every point of a damping law, are evaluated node by node (:func:`_bracket_block`).
+    The brackets are the same either way, bit for bit.
+    """
+    brackets = []
+    if evaluator.closed is not None and tabulate:
+        slow = []
+        for chunk in (active[i:i + TABLE_CHUNK] for i in range(0, active.size, TABLE_CHUNK)):
+            coef, equator, tabulated = _table_rows(evaluator.rows(chunk).closed, b[chunk],
+                                                   omega[chunk], scale[chunk])
+            points, coef, equator = chunk[tabulated], coef[:, tabulated], equator[tabulated]
+            brackets += [_table_brackets(evaluator, b, omega, scale, points[i:i + TABLE_BLOCK],
+                                         coef[:, i:i + TABLE_BLOCK], equator[i:i + TABLE_BLOCK])
+                         for i in range(0, points.size, TABLE_BLOCK)]
+            slow.append(chunk[~tabulated])
+        active = np.concatenate([np.zeros(0, dtype=np.intp), *slow])
+    block = max(1, BLOCK_SIZE // (N_THETA_NODES + 4 * N_LOG_NODES))
+    brackets += [_bracket_block(evaluator, b, omega, scale, kap_ends, active[i:i + block])
+                 for i in range(0, active.size, block)]
+    idx, x_left, x_right = (np.concatenate([np.zeros(0, dtype=dtype), *(f[j] for f in brackets)])
+                            for j, dtype in enumerate((np.intp, float, float)))
+    return idx, x_left, x_right
 
 
 def _log_nodes(start: FloatArray, stop: FloatArray, count: int, from_start: bool) -> FloatArray:
@@ -507,6 +553,182 @@ def _bracket_block(evaluator: _Kappa, b_flat: FloatArray, omega_flat: FloatArray
     change[:, x_nodes.shape[-1] // 2 - 1] = False  # lower | upper hemisphere
     row, col = np.nonzero(change)
     return points[row], x_nodes[row, col], x_nodes[row, col + 1]
+
+
+# --- lead damping: signs of h from a tabulated polynomial ---------------------------------------
+#
+# With lead damping kappa is rational in c² = cos²(theta/2), s² = sin²(theta/2) (docs/theory.md §5,
+# llg.LeadKappa): kappa = N/D, N a cubic and D = D_up D_down a quadratic form in (c², s²) with
+# positive coefficients. On a node, D² h = D² (b²/x² - Omega²) + N² sin²(theta) is therefore a
+# sum of 14 fixed functions of the node (c²^i s²^(4-i)/x² and c²^i s²^(8-i), with c² + s² = 1 and
+# sin² = 4 c² s²) with per-point coefficients: one matrix product (BLAS) evaluates it on the
+# theta nodes of a block of points. The round-off of that product, and that of h as
+# :func:`_bracket_block` computes it, stay far below TABLE_MARGIN times a bound of the magnitudes
+# that enter (b²/x², Omega², kappa² sin² with kappa's terms made absolute); where |D² h| exceeds
+# it, both have the same sign; on the other nodes h is computed as there. The log grids need no
+# evaluation where they sit at their clipped ends (x_min = 1e-14, x_max = 10 x_theta[-1]), which a
+# bound of max|kappa| (the convex hull of the coefficients of N and D) certifies for most points
+# (the others go through :func:`_bracket_block`): h < 0 on the near-pole nodes by that bound, and
+# h > 0 on the near-equator nodes where |b| > Omega x_theta[0]. The brackets, hence the roots, are
+# those of :func:`_bracket_block`, bit for bit.
+
+
+def _product_matrix(kp: int, kq: int) -> FloatArray:
+    """(kp + kq - 1, kp kq) matrix that sums the outer product of the coefficients of two forms
+    in (c², s²) (degrees kp - 1 and kq - 1) into those of their product."""
+    out = np.zeros((kp + kq - 1, kp, kq))
+    for i in range(kp):
+        out[i + np.arange(kq), i, np.arange(kq)] = 1.0
+    return out.reshape(kp + kq - 1, -1)
+
+
+#: num = l D + N_up D_down + N_down D_up from the outer product of (l0, l1, a0, a1, a2, e0, e1,
+#: e2) with (P, Q, G_up, G_down), D = (P, Q, P), D_down = (G_up, G_down), D_up = (G_down, G_up).
+_NUM_MATRIX = np.zeros((4, 8, 4))
+for _i, _terms in enumerate([[(0, 0), (2, 2), (5, 3)],
+                             [(0, 1), (1, 0), (2, 3), (3, 2), (5, 2), (6, 3)],
+                             [(0, 0), (1, 1), (3, 3), (4, 2), (6, 2), (7, 3)],
+                             [(1, 0), (4, 3), (7, 2)]]):
+    for _j, _k in _terms:
+        _NUM_MATRIX[_i, _j, _k] = 1.0
+_NUM_MATRIX = _NUM_MATRIX.reshape(4, 32)
+_SQUARE_MATRIX = _product_matrix(4, 4)
+#: D² (c² + s²)^4 from the coefficients of D²
+_LIFT_MATRIX = _product_matrix(5, 5) @ np.kron(np.eye(5), np.array([[1.0], [4.0], [6.0], [4.0],
+                                                                    [1.0]]))
+
+
+@functools.cache
+def _node_table() -> tuple[FloatArray, ...]:
+    """x, c², s², sin²(theta) of the bracketing nodes of a point whose log grids sit at their
+    clipped ends (the values of :func:`_bracket_block`, bit for bit), and the (14, theta nodes)
+    table of the functions of the node that make up D² h."""
+    _, x_theta, c2, s2, sin2 = _THETA_GRID
+    m = N_LOG_NODES
+    x_min = np.clip(np.array([[1e-14]]), 1e-300, 1e-14)
+    x_max = np.clip(np.array([[10 * x_theta[-1]]]), 10 * x_theta[-1], 1e300)
+    near_equator = _log_nodes(x_min, x_theta[0], m, from_start=True)
+    near_pole = _log_nodes(x_theta[-1], x_max, m, from_start=False)
+    x_log = np.concatenate([-near_pole[:, ::-1], -near_equator[:, ::-1], near_equator,
+                            near_pole], axis=-1)[0]
+    c2_log, s2_log, sin2_log = _half_angles(x_log)
+
+    def nodes(log: FloatArray, down: FloatArray, up: FloatArray) -> FloatArray:
+        return np.concatenate([log[:m], down, log[m:3 * m], up, log[3 * m:]])
+
+    x = nodes(x_log, -x_theta[::-1], x_theta)
+    c2_nodes = nodes(c2_log, s2[::-1], c2)
+    s2_nodes = nodes(s2_log, c2[::-1], s2)
+    sin2_nodes = nodes(sin2_log, sin2[::-1], sin2)
+    k = N_THETA_NODES // 2
+    on_theta = np.r_[m:m + k, 3 * m + k:3 * m + 2 * k]  # lower, then upper hemisphere
+    c2_t, s2_t, x_t = c2_nodes[on_theta], s2_nodes[on_theta], x[on_theta]
+    basis = np.array([c2_t**i * s2_t**(4 - i) / x_t**2 for i in range(5)]
+                     + [c2_t**i * s2_t**(8 - i) for i in range(9)])
+    return x, c2_nodes, s2_nodes, sin2_nodes, basis
+
+
+def _table_rows(closed: LeadKappa, b: FloatArray, omega: FloatArray,
+                scale: FloatArray) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Coefficients of D² h/scale² on the functions of :func:`_node_table`, divided by the bound
+    below which its sign is not taken (14, M), where h > 0 on the near-equator nodes (M,), and
+    where the log grids are certainly clipped (M,).
+
+    ``closed``: kappa's closed form of the M points; b, Omega, scale as in :func:`_bracket_block`.
+    """
+    k = closed._folded()
+    shape = b.shape
+    c = {name: np.broadcast_to(value, shape) for name, value in k.items()}
+    g_up, g_down = (np.broadcast_to(g, shape) for g in (closed.g_up, closed.g_down))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        norm = np.maximum(g_up, g_down)  # D and N in units of norm² (kappa = N/D unchanged)
+        gu, gd = g_up / norm, g_down / norm
+        # D = D_up D_down = P c²² + Q c² s² + P s²², D_up = c² G^up + s² G^down, D_down = ...
+        pq = np.stack([gu * gd, gu * gu + gd * gd, gu, gd])
+        # kappa = l + N_up/D_up + N_down/D_down (llg.folded_kappa) = N/D; the same sums with
+        # every term made absolute bound the round-off
+        k0, k_s, k_c = c["k0"], c["k_s"], c["k_c"]
+        n_up, n_down, p_up = c["n_up"] / norm, c["n_down"] / norm, c["p_up"] / norm
+        e_up, e_down, p_down = c["d_up"] / norm, c["d_down"] / norm, c["p_down"] / norm
+        terms = np.stack([k0 + k_s, k0 + k_c, n_down, n_up + n_down - p_up, n_up,
+                          e_up, e_down + e_up - p_down, e_down])
+        bounds = np.abs(np.stack([np.abs(k0) + np.abs(k_s), np.abs(k0) + np.abs(k_c), n_down,
+                                  np.abs(n_up) + np.abs(n_down) + np.abs(p_up), n_up, e_up,
+                                  np.abs(e_down) + np.abs(e_up) + np.abs(p_down), e_down]))
+        num = _NUM_MATRIX @ (terms[:, np.newaxis] * pq).reshape(32, -1)
+        num_abs = _NUM_MATRIX @ (bounds[:, np.newaxis] * pq).reshape(32, -1)
+
+        # max|kappa| over all angles <= max|N_i|/C(3, i) / min D_j/C(2, j) (convex hull; the
+        # minimum is P), with room for the round-off of N's coefficients and of the closed form
+        binom3 = np.array([[1.0], [3.0], [3.0], [1.0]])
+        n_max = np.max(np.abs(num) / binom3, axis=0)
+        n_abs = np.max(num_abs / binom3, axis=0)
+        kap_bound = (n_max + 1e-10 * n_abs) / pq[0] * (1 + 1e-10)
+        x_theta = _THETA_GRID[1]
+        slack = 1e-9
+        low_clipped = (b == 0) | (np.abs(b) > 1e-13 * (1 + slack) * (omega + kap_bound))
+        high_clipped = np.abs(b) + kap_bound < x_theta[-1] * (1 - slack) * omega
+        equator_positive = np.abs(b) > x_theta[0] * (1 + slack) * omega
+
+        b2, omega2 = (b / scale) ** 2, (omega / scale) ** 2
+        p, q = pq[0], pq[1]
+        pp, pq2 = p * p, 2 * p * q
+        den2 = np.stack([pp, pq2, q * q + 2 * pp, pq2, pp])  # D²
+        num = num / scale
+        coef = np.empty((14, *shape))
+        coef[:5] = b2 * den2
+        coef[5:] = -omega2 * (_LIFT_MATRIX @ den2)  # -Omega² D² (c² + s²)^4
+        coef[6:13] += 4 * (_SQUARE_MATRIX @ (num[:, np.newaxis] * num).reshape(16, -1))
+        # bound of the magnitudes on every node: D² <= max D²_i/C(4, i), |N| <= n_abs, ...
+        den2_max = np.max(den2 / np.array([[1.0], [4.0], [6.0], [4.0], [1.0]]), axis=0)
+        tan2_max = np.max(1 / x_theta**2)
+        bound = TABLE_MARGIN * (1 + 1e-9) * (den2_max * (b2 * tan2_max + omega2)
+                                             + (n_abs / scale) ** 2)
+        coef /= bound  # the sign of D² h is taken where |coef . basis| > 1
+        tabulated = low_clipped & high_clipped & np.all(np.isfinite(coef), axis=0)
+    return coef, equator_positive, tabulated
+
+
+def _table_brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+                    points: NDArray[np.intp], coef: FloatArray,
+                    equator_positive: NDArray[np.bool_]
+                    ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """The brackets of :func:`_bracket_block` for points whose log grids are clipped, from
+    :func:`_table_rows`: (14, M) coefficients and (M,) near-equator signs."""
+    x, c2, s2, sin2, basis = _node_table()
+    m, k = N_LOG_NODES, N_THETA_NODES // 2
+    value = coef.T @ basis  # (M, theta nodes): D² h over its bound, lower then upper hemisphere
+    above = value > 1.0  # certainly h > 0
+    certain = above | (value < -1.0)
+    positive = np.empty((points.size, x.size), dtype=bool)
+    positive[:, :m] = False  # h < 0 near the poles
+    positive[:, m:m + k] = above[:, :k]
+    positive[:, m + k:3 * m + k] = equator_positive[:, np.newaxis]  # h > 0 near the equator
+    positive[:, 3 * m + k:3 * m + 2 * k] = above[:, k:]
+    positive[:, -m:] = False
+    row = node = np.zeros(0, dtype=np.intp)
+    if not certain.all():
+        row, node = np.divmod(np.flatnonzero(~certain), 2 * k)
+        node += np.where(node < k, m, 3 * m)
+    if not equator_positive.all():
+        rows_eq = np.flatnonzero(~equator_positive)
+        row = np.concatenate([row, np.repeat(rows_eq, 2 * m)])
+        node = np.concatenate([node, np.tile(np.arange(m + k, 3 * m + k), rows_eq.size)])
+    finite = None
+    if row.size:  # h as _bracket_block computes it
+        point = points[row]
+        kap = evaluator.rows(point).closed(c2[node], s2[node])
+        h = _h(x[node], b[point], omega[point], kap, sin2[node], scale[point])
+        positive[row, node] = h > 0
+        if not np.all(np.isfinite(h)):
+            finite = np.ones_like(positive)
+            finite[row, node] = np.isfinite(h)
+    change = positive[:, 1:] != positive[:, :-1]
+    if finite is not None:
+        change &= finite[:, 1:] & finite[:, :-1]
+    change[:, x.size // 2 - 1] = False  # lower | upper hemisphere
+    row, col = np.divmod(np.flatnonzero(change), x.size - 1)
+    return points[row], x[col], x[col + 1]
 
 
 def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
