@@ -907,16 +907,18 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     order = np.lexsort(keys, axis=-1)[:, :max_states]
     x, psi, filled = (np.take_along_axis(a, order, axis=-1) for a in (x, psi, filled))
 
-    x_eval = np.where(filled, x, 0.0)
-    psi_eval = np.where(filled, psi, 0.0)
-    theta = np.arctan2(1.0, x_eval)
-    sin = 1.0 / np.hypot(1.0, x_eval)
+    # everything else only on the filled slots (F of them)
+    row, slot = np.nonzero(filled)
+    x, psi_eval = x[row, slot], psi[row, slot]
+    theta = np.arctan2(1.0, x)
+    sin = 1.0 / np.hypot(1.0, x)
     with np.errstate(invalid="ignore"):
-        cos = np.where(np.isinf(x_eval), np.sign(x_eval), x_eval / np.hypot(1.0, x_eval))
+        cos = np.where(np.isinf(x), np.sign(x), x / np.hypot(1.0, x))
 
-    model = flat.per_branch()
+    n = filled.shape[0]
+    model = flat.map_arrays(lambda a: np.broadcast_to(a, (n,))[row])
     if closed is not None:
-        closed = closed.map(lambda a: np.asarray(a)[..., np.newaxis])
+        closed = closed.map(lambda a: np.asarray(a)[row] if np.ndim(a) else np.asarray(a))
         c2, s2 = closed.half_angles(theta)
         kap, alpha, spin_current = closed(c2, s2), closed.damping(c2, s2), closed.torque(c2, s2)
         dkap = closed.derivative(theta)
@@ -933,24 +935,27 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
                  omega * np.cos(psi_eval) / np.where(off_equator, 1.0, sin))
     trace, det = jacobian(kap, dkap, alpha, sin, cos, w)
     scale = np.abs(b) + np.abs(kap) + omega
-    stability = np.where(filled, _classify(trace, det, scale), np.int8(EMPTY))
+    stability = _classify(trace, det, scale)
     residual = residual_of(b, omega, kap, theta, psi_eval)
 
-    n_states = np.sum(filled, axis=-1)
-    n_stable = np.sum(stability == STABLE, axis=-1)
+    out: dict[str, np.ndarray] = {}
+    for name, value in (("theta", theta), ("psi", psi_eval), ("trace", trace), ("det", det),
+                        ("alpha", alpha), ("spin_current", spin_current),
+                        ("residual", residual)):
+        out[name] = np.full((n, max_states), np.nan)
+        out[name][row, slot] = value
+    out["stability"] = np.full((n, max_states), EMPTY, dtype=np.int8)
+    out["stability"][row, slot] = stability
+    n_stable = np.bincount(row[stability == STABLE], minlength=n)
+    flagged = np.zeros(n, dtype=bool)
+    flagged[row[residual > RESIDUAL_TOLERANCE]] = True
     status = (np.where(n_stable == 0, NO_STABLE_STATE, 0)
               | np.where(n_found > max_states, TRUNCATED_STATES, 0)
-              | np.where(np.any(filled & (residual > RESIDUAL_TOLERANCE), axis=-1),
-                         RESIDUAL_ABOVE_TOLERANCE, 0))
-
-    def empty_nan(a: np.ndarray) -> FloatArray:
-        return np.where(filled, a, np.nan)
-
-    return {"theta": empty_nan(theta), "psi": empty_nan(psi_eval), "trace": empty_nan(trace),
-            "det": empty_nan(det), "alpha": empty_nan(alpha),
-            "spin_current": empty_nan(spin_current), "residual": empty_nan(residual),
-            "stability": stability, "n_states": n_states.astype(np.int8),
-            "n_stable": n_stable.astype(np.int8), "status": status.astype(np.int8)}
+              | np.where(flagged, RESIDUAL_ABOVE_TOLERANCE, 0))
+    out["n_states"] = np.sum(filled, axis=-1).astype(np.int8)
+    out["n_stable"] = n_stable.astype(np.int8)
+    out["status"] = status.astype(np.int8)
+    return out
 
 
 def _classify(trace: FloatArray, det: FloatArray, scale: FloatArray) -> Int8Array:
