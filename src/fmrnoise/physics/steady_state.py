@@ -28,7 +28,6 @@ from .llg import (
     DampingLaw,
     LeadKappa,
     damping,
-    folded_kappa,
     jacobian,
     kappa,
     kappa_derivative,
@@ -79,7 +78,7 @@ TABLE_CHUNK = 2048
 #: enter; the round-off of both evaluations stays below 1e-13 of that bound.
 TABLE_MARGIN = 1e-10
 #: Brackets refined at once (the work arrays of the root finder stay in the CPU cache).
-REFINE_BLOCK = 16384
+REFINE_BLOCK = 8192
 #: Points per block of the constant-kappa closed form (its work arrays stay in the CPU cache).
 CLOSED_FORM_BLOCK = 8192
 
@@ -735,44 +734,67 @@ def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArr
             idx: NDArray[np.intp], x_left: FloatArray, x_right: FloatArray) -> FloatArray:
     """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla), NaN where
     the refinement fails."""
-    parts = [_chandrupatla(_RootFunction(evaluator, b, omega, scale, idx[i:i + REFINE_BLOCK]),
-                           x_left[i:i + REFINE_BLOCK], x_right[i:i + REFINE_BLOCK])
-             for i in range(0, idx.size, REFINE_BLOCK)]
-    return np.concatenate([np.zeros(0), *parts])
+    roots = np.empty(idx.size)
+    for upper in (True, False):  # one hemisphere at a time
+        part = np.flatnonzero((x_left > 0) == upper)
+        for block in (part[i:i + REFINE_BLOCK] for i in range(0, part.size, REFINE_BLOCK)):
+            root_function = _RootFunction(evaluator, b, omega, scale, idx[block], upper)
+            roots[block] = _chandrupatla(root_function, x_left[block], x_right[block])
+    return roots
 
 
 class _RootFunction:
-    """h(x)/scale² of the points of the brackets being refined (:func:`_h`).
+    """h(x)/scale² of the points of the brackets being refined: the values of ``_Kappa.at_x``
+    and :func:`_h`, bit for bit.
 
     With lead damping the closed-form coefficients of every bracket are selected and folded once
-    (:func:`fmrnoise.physics.llg.folded_kappa`), not at every iteration; :meth:`keep` drops the
-    brackets that have converged. The values are those of ``_Kappa.at_x`` and :func:`_h`, bit for
-    bit.
+    (as :func:`fmrnoise.physics.llg.folded_kappa` uses them), not at every iteration, and b/scale,
+    (Omega/scale)² are kept per bracket. The brackets of one call lie in one hemisphere
+    (``upper``), so cos²(theta/2) is the larger half-angle square everywhere (upper) or the
+    smaller one (lower): in the lower one the coefficients of c² and s² trade places, which
+    leaves every product and sum of ``folded_kappa`` the same (both are commutative in floating
+    point). :meth:`keep` drops the brackets that have converged.
     """
 
     def __init__(self, evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
-                 idx: NDArray[np.intp]) -> None:
+                 idx: NDArray[np.intp], upper: bool) -> None:
         self.evaluator, self.idx = evaluator, idx
         self.b, self.omega, self.scale = b[idx], omega[idx], scale[idx]
-        self.folded: dict[str, np.ndarray] | None = None
+        self.arrays: list[np.ndarray] = []
         if evaluator.closed is not None:
             closed = evaluator.rows(idx).closed
-            self.folded = {**closed._folded(), "g_up": closed.g_up, "g_down": closed.g_down}
+            k = closed._folded()
+            g_up, g_down = closed.g_up, closed.g_down
+            coefficients = [k["k0"], k["k_s"], k["k_c"], k["n_up"], k["n_down"], k["p_up"], g_up,
+                            g_down, k["d_down"], k["d_up"], k["p_down"], g_down, g_up]
+            if not upper:  # c² <-> s²
+                for i, j in ((1, 2), (3, 4), (6, 7), (8, 9), (11, 12)):
+                    coefficients[i], coefficients[j] = coefficients[j], coefficients[i]
+            self.arrays = [self.scale, self.b / self.scale, (self.omega / self.scale) ** 2,
+                           *coefficients]
 
     def __call__(self, x: FloatArray) -> FloatArray:
-        if self.folded is None:
+        if not self.arrays:
             kap, sin2 = self.evaluator.rows(self.idx).at_x(x)
-        else:
-            c2, s2, sin2 = _half_angles(x)
-            kap = folded_kappa(self.folded, self.folded["g_up"], self.folded["g_down"], c2, s2)
-        return _h(x, self.b, self.omega, kap, sin2, self.scale)
+            return _h(x, self.b, self.omega, kap, sin2, self.scale)
+        scale, b_scaled, omega2, k0, k_s, k_c, a1, b1, p1, g1, h1, a2, b2, p2, g2, h2 = self.arrays
+        with np.errstate(over="ignore"):  # _half_angles
+            q = np.sqrt(1.0 + x * x)
+            s2 = 1.0 / (2.0 * q * (q + np.abs(x)))
+            sin2 = 1.0 / (q * q)
+        c2 = 1.0 - s2
+        c2s2 = c2 * s2  # llg.folded_kappa
+        kap = k0 + (s2 * k_s + c2 * k_c) + ((c2 * a1 + s2 * b1 - p1 * c2s2) / (c2 * g1 + s2 * h1)
+                                             + (c2 * a2 + s2 * b2 - p2 * c2s2) / (c2 * g2
+                                                                                  + s2 * h2))
+        k = kap / scale  # _h
+        return (b_scaled / x) ** 2 + k * k * sin2 - omega2
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the brackets where ``mask`` is true."""
         self.idx, self.b, self.omega, self.scale = (a[mask] for a in (self.idx, self.b,
                                                                        self.omega, self.scale))
-        if self.folded is not None:
-            self.folded = {k: v[mask] if v.ndim else v for k, v in self.folded.items()}
+        self.arrays = [a[mask] if a.ndim else a for a in self.arrays]
 
 
 #: Tolerances of ``scipy.optimize.elementwise.find_root`` (its defaults for float64).
@@ -787,75 +809,97 @@ def _chandrupatla(h: _RootFunction, x_left: FloatArray, x_right: FloatArray) -> 
 
     The operations, tolerances and termination tests of ``scipy.optimize.elementwise.find_root``
     (SciPy 1.15 to 1.17) with its default tolerances, element by element, so the roots are the
-    same to the bit, without its per-iteration overhead (array-API dispatch, result bookkeeping).
+    same to the bit, without its per-iteration overhead (array-API dispatch, result bookkeeping,
+    masked assignments). Some of SciPy's tests are decided once: the brackets and every iterate
+    are finite (x lies between the ends of a finite bracket); after the first iteration f1 and f2
+    never have the same sign (the update keeps a sign change between them, or a zero or NaN of
+    f); where f1 has no NaN, |f_min| is the smaller of |f1| and |f2| and no bracket fails.
+    Converged brackets are dropped from the work arrays once they are half of them (until then
+    they are carried along, and their results are not touched).
     """
     n = x_left.size
     roots = np.full(n, np.nan)
-    where = np.arange(n)  # positions of the active brackets
+    where = np.arange(n)  # positions of the brackets in the work arrays
+    alive = np.ones(n, dtype=bool)
     x1 = np.array(x_left, dtype=float)
     x2 = np.array(x_right, dtype=float)
     f1, f2 = h(x1), h(x2)
-    frtol = 0.0 * np.minimum(np.abs(f1), np.abs(f2))
+    fatol = _FATOL + 0.0 * np.minimum(np.abs(f1), np.abs(f2))  # fatol + frtol min(|f1|, |f2|)
     t: float | FloatArray = 0.5
     x3 = f3 = np.zeros(0)
     nit = 0
-    first = True
-    while True:
-        if not first:  # one iteration: [1] Figure 1 (first box, first diamond and boxes)
-            x = x1 + t * (x2 - x1)
-            f = h(x)
-            x3, f3 = x2.copy(), f2.copy()
-            same = np.sign(f) == np.sign(f1)
-            x3[same], f3[same] = x1[same], f1[same]
-            other = ~same
-            x2[other], f2[other] = x1[other], f1[other]
-            x1, f1 = x, f
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while True:
+            if nit:  # one iteration: [1] Figure 1 (first box, first diamond and boxes)
+                x = x1 + t * (x2 - x1)
+                f = h(x)
+                same = np.negative(np.sign(f) == np.sign(f1), dtype=np.int64)  # -1: same sign
+                # x3, f3 = where(same, x1, f1, x2, f2), x2, f2 = where(same, x2, f2, x1, f1)
+                (x1, x3, x2), (f1, f3, f2) = (_swap(same, a, c, new) for a, c, new in
+                                              ((x1, x2, x), (f1, f2, f)))
+            # termination (second diamond)
+            abs1, abs2 = np.abs(f1), np.abs(f2)
+            smaller = abs1 < abs2
+            xmin = _select(np.negative(smaller, dtype=np.int64), x1, x2)
+            if nit == 0 or np.isnan(np.sum(f1)):  # SciPy's tests
+                converged = np.where(smaller, abs1, abs2) <= fatol
+                failed = (((np.sign(f1) == np.sign(f2)) | (np.isnan(f1) & np.isnan(f2)))
+                          & ~converged)
+            else:  # f1 has no NaN: the same tests
+                converged = np.minimum(abs1, abs2) <= fatol
+                failed = None
+            dx = np.abs(x2 - x1)
+            tol = np.abs(xmin) * _XRTOL + _XATOL
+            if failed is None:
+                converged |= dx < tol
+                stop = converged & alive
+            else:
+                converged |= (dx < tol) & ~failed  # a failed bracket has xmin = NaN, tol = NaN
+                stop = (converged | failed) & alive
+            if stop.any():
+                roots[where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
+                alive &= ~stop
+                count = np.count_nonzero(alive)
+                if count == 0:
+                    break
+                if 2 * count <= alive.size:  # drop the converged brackets
+                    h.keep(alive)
+                    x1, f1, x2, f2, fatol, dx, tol, where = (
+                        a[alive] for a in (x1, f1, x2, f2, fatol, dx, tol, where))
+                    if nit:
+                        x3, f3 = x3[alive], f3[alive]
+                    alive = np.ones(count, dtype=bool)
             nit += 1
-        first = False
-        # termination (second diamond)
-        smaller = np.abs(f1) < np.abs(f2)
-        xmin = np.where(smaller, x1, x2)
-        fmin = np.where(smaller, f1, f2)
-        converged = np.abs(fmin) <= _FATOL + frtol
-        stop = converged.copy()
-        failed = (np.sign(f1) == np.sign(f2)) & ~stop
-        failed |= (~(np.isfinite(x1) & np.isfinite(x2)) | (np.isnan(f1) & np.isnan(f2))) & ~stop
-        xmin[failed] = np.nan
-        stop |= failed
-        dx = np.abs(x2 - x1)
-        tol = np.abs(xmin) * _XRTOL + _XATOL
-        small = dx < tol
-        converged |= small
-        stop |= small
-        if stop.any():
-            roots[where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
-            go = ~stop
-            where = where[go]
-            if where.size == 0:
-                break
-            h.keep(go)
-            x1, f1, x2, f2, frtol, dx, tol = (a[go] for a in (x1, f1, x2, f2, frtol, dx, tol))
-            if nit:
-                x3, f3 = x3[go], f3[go]
-        if nit >= _MAXITER:
-            break  # not converged: NaN
-        if nit == 0:
-            continue
-        # third diamond and boxes (Equation 1): inverse quadratic interpolation or bisection
-        xi1 = (x1 - x2) / (x3 - x2)
-        with np.errstate(divide="ignore", invalid="ignore"):
+            if nit > _MAXITER:
+                break  # not converged: NaN
+            if nit == 1:
+                continue
+            # third diamond and boxes (Equation 1): inverse quadratic interpolation or bisection
+            xi1 = (x1 - x2) / (x3 - x2)
             phi1 = (f1 - f2) / (f3 - f2)
-        alpha = (x3 - x1) / (x2 - x1)
-        j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1))
-        f1j, f2j, f3j, alphaj = f1[j], f2[j], f3[j], alpha[j]
-        t = np.full_like(alpha, 0.5)
-        t[j] = (f1j / (f1j - f2j) * f3j / (f3j - f2j)
-                - alphaj * f1j / (f3j - f1j) * f2j / (f2j - f3j))
-        tl = 0.5 * tol / dx
-        t = np.where(t < tl, tl, t)  # clip to [tl, 1 - tl] (last box)
-        upper = 1 - tl
-        t = np.where(t > upper, upper, t)
+            alpha = (x3 - x1) / (x2 - x1)
+            j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1))
+            t = _select(np.negative(j, dtype=np.int64),
+                        f1 / (f1 - f2) * f3 / (f3 - f2) - alpha * f1 / (f3 - f1) * f2 / (f2 - f3),
+                        np.full_like(f1, 0.5))
+            tl = 0.5 * tol / dx
+            t = np.minimum(np.maximum(t, tl), 1 - tl)  # clip to [tl, 1 - tl] (last box)
     return roots
+
+
+def _select(mask: NDArray[np.int64], a: FloatArray, b: FloatArray) -> FloatArray:
+    """``np.where(mask, a, b)`` for a mask of -1 (true) and 0 (false), bit for bit, without the
+    branches of ``np.where`` (slow on random masks)."""
+    a, b = a.view(np.int64), b.view(np.int64)
+    return (b ^ ((a ^ b) & mask)).view(np.float64)
+
+
+def _swap(mask: NDArray[np.int64], a: FloatArray, b: FloatArray,
+          new: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(new, where(mask, a, b), where(mask, b, a)) for a mask of -1 and 0, bit for bit."""
+    a_int, b_int = a.view(np.int64), b.view(np.int64)
+    flip = (a_int ^ b_int) & mask
+    return new, (b_int ^ flip).view(np.float64), (a_int ^ flip).view(np.float64)
 
 
 def _deduplicate(idx: NDArray[np.intp],
