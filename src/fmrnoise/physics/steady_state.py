@@ -441,24 +441,25 @@ def _bracketed_candidates(flat: Model, law: DampingLaw | None,
     active = np.flatnonzero(~pole)
 
     idx, x_left, x_right = _brackets(evaluator, b, omega, scale, kap_scale, active)
-    x_root = _refine(evaluator, b, omega, scale, idx, x_left, x_right)
-    idx, x_root = _deduplicate(idx, x_root)
-    psi_root = _regular_psi(b[idx], evaluator.rows(idx).at_x(x_root)[0], x_root)
+    if not np.all(idx[1:] >= idx[:-1]):  # by point (each point's brackets are in ascending x)
+        order = np.argsort(idx, kind="stable")
+        idx, x_left, x_right = idx[order], x_left[order], x_right[order]
+    x_root, kap_root = _refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    keep = _deduplicate(idx, x_root)
+    idx, x_root = idx[keep], x_root[keep]
+    kap_root = (evaluator.rows(idx).at_x(x_root)[0] if kap_root is None else kap_root[keep])
+    psi_root = _regular_psi(b[idx], kap_root, x_root)
 
     # Exact resonance: equator states where |kappa(pi/2)| <= Omega.
     kap_eq = kap_ends[:, 1]
     equator = np.flatnonzero(~pole & (b == 0) & (omega >= np.abs(kap_eq)))
     x_eq, psi_eq = _equator_states(kap_eq[equator], omega[equator])
     keep = ~np.isnan(x_eq)
-    idx = np.concatenate([idx, np.repeat(equator, 2)[keep.ravel()]])
-    x_root = np.concatenate([x_root, x_eq[keep]])
-    psi_root = np.concatenate([psi_root, psi_eq[keep]])
-
     poles = np.flatnonzero(pole)
-    idx = np.concatenate([idx, np.repeat(poles, 2)])
-    x_root = np.concatenate([x_root, np.tile([np.inf, -np.inf], poles.size)])
-    psi_root = np.concatenate([psi_root, np.zeros(2 * poles.size)])
-    return _scatter(n, idx, x_root, psi_root)
+    extra = (np.concatenate([np.repeat(equator, 2)[keep.ravel()], np.repeat(poles, 2)]),
+             np.concatenate([x_eq[keep], np.tile([np.inf, -np.inf], poles.size)]),
+             np.concatenate([psi_eq[keep], np.zeros(2 * poles.size)]))
+    return _scatter(n, (idx, x_root, psi_root), extra)
 
 
 def _brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
@@ -731,16 +732,22 @@ def _table_brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: 
 
 
 def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
-            idx: NDArray[np.intp], x_left: FloatArray, x_right: FloatArray) -> FloatArray:
+            idx: NDArray[np.intp], x_left: FloatArray,
+            x_right: FloatArray) -> tuple[FloatArray, FloatArray | None]:
     """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla), NaN where
-    the refinement fails."""
+    the refinement fails, and with lead damping kappa at them (as ``_Kappa.at_x``; else None)."""
     roots = np.empty(idx.size)
+    kap = np.empty(idx.size) if evaluator.closed is not None else None
     for upper in (True, False):  # one hemisphere at a time
         part = np.flatnonzero((x_left > 0) == upper)
         for block in (part[i:i + REFINE_BLOCK] for i in range(0, part.size, REFINE_BLOCK)):
             root_function = _RootFunction(evaluator, b, omega, scale, idx[block], upper)
+            coefficients = root_function.arrays
             roots[block] = _chandrupatla(root_function, x_left[block], x_right[block])
-    return roots
+            if kap is not None:
+                with np.errstate(invalid="ignore"):  # NaN where a refinement failed
+                    kap[block] = _RootFunction.kappa(coefficients, roots[block])[0]
+    return roots, kap
 
 
 class _RootFunction:
@@ -777,7 +784,15 @@ class _RootFunction:
         if not self.arrays:
             kap, sin2 = self.evaluator.rows(self.idx).at_x(x)
             return _h(x, self.b, self.omega, kap, sin2, self.scale)
-        scale, b_scaled, omega2, k0, k_s, k_c, a1, b1, p1, g1, h1, a2, b2, p2, g2, h2 = self.arrays
+        scale, b_scaled, omega2 = self.arrays[:3]
+        kap, sin2 = self.kappa(self.arrays, x)
+        k = kap / scale  # _h
+        return (b_scaled / x) ** 2 + k * k * sin2 - omega2
+
+    @staticmethod
+    def kappa(arrays: list[np.ndarray], x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(kappa, sin²(theta)) at x from the coefficient arrays of a hemisphere's brackets."""
+        k0, k_s, k_c, a1, b1, p1, g1, h1, a2, b2, p2, g2, h2 = arrays[3:]
         with np.errstate(over="ignore"):  # _half_angles
             q = np.sqrt(1.0 + x * x)
             s2 = 1.0 / (2.0 * q * (q + np.abs(x)))
@@ -787,8 +802,7 @@ class _RootFunction:
         kap = k0 + (s2 * k_s + c2 * k_c) + ((c2 * a1 + s2 * b1 - p1 * c2s2) / (c2 * g1 + s2 * h1)
                                              + (c2 * a2 + s2 * b2 - p2 * c2s2) / (c2 * g2
                                                                                   + s2 * h2))
-        k = kap / scale  # _h
-        return (b_scaled / x) ** 2 + k * k * sin2 - omega2
+        return kap, sin2
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the brackets where ``mask`` is true."""
@@ -902,32 +916,47 @@ def _swap(mask: NDArray[np.int64], a: FloatArray, b: FloatArray,
     return new, (b_int ^ flip).view(np.float64), (a_int ^ flip).view(np.float64)
 
 
-def _deduplicate(idx: NDArray[np.intp],
-                 x: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
-    """Drop failed roots and roots that repeat a root of the same point (shared nodes)."""
+def _deduplicate(idx: NDArray[np.intp], x: FloatArray) -> NDArray[np.intp]:
+    """Positions of the roots to keep, by point and in ascending x: not the failed roots, nor
+    those that repeat a root of the same point (shared nodes). ``idx``, ``x``: roots by point,
+    in ascending x within a point (else they are sorted here)."""
     ok = np.isfinite(x)
-    idx, x = idx[ok], x[ok]
-    order = np.lexsort((x, idx))
+    order = np.flatnonzero(ok)
     idx, x = idx[order], x[order]
+    ascending = (idx[1:] > idx[:-1]) | ((idx[1:] == idx[:-1]) & (x[1:] >= x[:-1]))
+    if not np.all(ascending):  # not by point and x (never from _brackets)
+        sort = np.lexsort((x, idx))
+        order, idx, x = order[sort], idx[sort], x[sort]
     same = np.zeros(idx.size, dtype=bool)
     same[1:] = ((idx[1:] == idx[:-1]) & (np.sign(x[1:]) == np.sign(x[:-1]))
                 & (np.abs(x[1:] - x[:-1]) <= 8 * np.finfo(float).eps * np.abs(x[1:])))
-    return idx[~same], x[~same]
+    return order[~same]
 
 
-def _scatter(n: int, idx: NDArray[np.intp], x: FloatArray,
-             psi: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Place per-state values into (n, K) arrays, K the largest number of states of a point."""
-    order = np.argsort(idx, kind="stable")
-    idx, x, psi = idx[order], x[order], psi[order]
+def _scatter(n: int, regular: tuple[NDArray[np.intp], FloatArray, FloatArray],
+             extra: tuple[NDArray[np.intp], FloatArray, FloatArray]
+             ) -> tuple[FloatArray, FloatArray]:
+    """Place per-state values (point, x, psi) into (n, K) arrays, K the largest number of states
+    of a point: the ``regular`` states (by point, in ascending x) in descending x (ascending
+    theta, the order of the slots), then the ``extra`` states (each point's together)."""
+    idx, x, psi = regular
     counts = np.bincount(idx, minlength=n)
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(idx.size) - start[idx]
-    k = max(int(counts.max(initial=0)), 1)
+    start = np.cumsum(counts) - counts
+    slot = counts[idx] - 1 - (np.arange(idx.size) - start[idx])
+    idx_extra, x_extra, psi_extra = extra
+    first = np.ones(idx_extra.size, dtype=bool)
+    first[1:] = idx_extra[1:] != idx_extra[:-1]
+    group = np.flatnonzero(first)
+    rank = np.arange(idx_extra.size) - np.repeat(group, np.diff(np.append(group,
+                                                                          idx_extra.size)))
+    slot_extra = counts[idx_extra] + rank
+    k = max(int(np.max(counts + np.bincount(idx_extra, minlength=n), initial=0)), 1)
     x_out = np.full((n, k), np.nan)
     psi_out = np.full((n, k), np.nan)
-    x_out[idx, rank] = x
-    psi_out[idx, rank] = psi
+    x_out[idx, slot] = x
+    psi_out[idx, slot] = psi
+    x_out[idx_extra, slot_extra] = x_extra
+    psi_out[idx_extra, slot_extra] = psi_extra
     return x_out, psi_out
 
 
@@ -941,20 +970,33 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
 
     ``closed``: kappa, alpha, I_s and kappa' from the closed form with lead damping.
     """
-    if x.shape[-1] < max_states:
-        pad = ((0, 0), (0, max_states - x.shape[-1]))
-        x, psi = np.pad(x, pad, constant_values=np.nan), np.pad(psi, pad, constant_values=np.nan)
     psi = principal_lag(psi)
     filled = ~np.isnan(x)
     n_found = np.sum(filled, axis=-1)
-    keys = (np.where(filled, psi, np.inf), np.where(filled, np.arctan2(1.0, x), np.inf))
-    order = np.lexsort(keys, axis=-1)[:, :max_states]
-    x, psi, filled = (np.take_along_axis(a, order, axis=-1) for a in (x, psi, filled))
+    # slots by ascending theta, ties by ascending psi: the candidates usually come in that order
+    # (left-aligned, theta strictly increasing); the other rows are sorted
+    row, slot = np.nonzero(filled)
+    theta = np.arctan2(1.0, x[row, slot])
+    disorder = (row[1:] == row[:-1]) & ~(theta[1:] > theta[:-1])
+    unsorted = np.unique(np.concatenate([row[1:][disorder],
+                                         np.flatnonzero(np.any(filled[:, 1:] > filled[:, :-1],
+                                                               axis=-1))]))
+    if unsorted.size:
+        sub_x, sub_psi, sub_filled = x[unsorted], psi[unsorted], filled[unsorted]
+        keys = (np.where(sub_filled, sub_psi, np.inf),
+                np.where(sub_filled, np.arctan2(1.0, sub_x), np.inf))
+        order = np.lexsort(keys, axis=-1)
+        x, psi, filled = x.copy(), psi.copy(), filled.copy()
+        for a, sub in ((x, sub_x), (psi, sub_psi), (filled, sub_filled)):
+            a[unsorted] = np.take_along_axis(sub, order, axis=-1)
+        row, slot = np.nonzero(filled)
+        theta = np.arctan2(1.0, x[row, slot])
+    if x.shape[-1] > max_states:  # the first max_states by theta
+        kept = slot < max_states
+        row, slot, theta = row[kept], slot[kept], theta[kept]
 
     # everything else only on the filled slots (F of them)
-    row, slot = np.nonzero(filled)
     x, psi_eval = x[row, slot], psi[row, slot]
-    theta = np.arctan2(1.0, x)
     sin = 1.0 / np.hypot(1.0, x)
     with np.errstate(invalid="ignore"):
         cos = np.where(np.isinf(x), np.sign(x), x / np.hypot(1.0, x))
@@ -996,7 +1038,7 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     status = (np.where(n_stable == 0, NO_STABLE_STATE, 0)
               | np.where(n_found > max_states, TRUNCATED_STATES, 0)
               | np.where(flagged, RESIDUAL_ABOVE_TOLERANCE, 0))
-    out["n_states"] = np.sum(filled, axis=-1).astype(np.int8)
+    out["n_states"] = np.minimum(n_found, max_states).astype(np.int8)
     out["n_stable"] = n_stable.astype(np.int8)
     out["status"] = status.astype(np.int8)
     return out
