@@ -465,31 +465,54 @@ def _bracketed_candidates(flat: Model, law: DampingLaw | None,
 def _brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
               kap_ends: FloatArray, active: NDArray[np.intp],
               tabulate: bool = True) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    """Brackets of the roots of h of the points ``active`` (Omega > 0): point indices, x_left and
-    x_right of each bracket, in no particular order.
+    """Brackets of the roots of h of the points ``active`` (Omega > 0, ascending): point indices,
+    x_left and x_right of each bracket, by point and in ascending x.
 
     With lead damping (and ``tabulate``) the signs of h come from the tabulated polynomial
     (:func:`_table_rows`, :func:`_table_brackets`) wherever it is certain; the other points and
     nodes, and every point of a damping law, are evaluated node by node (:func:`_bracket_block`).
     The brackets are the same either way, bit for bit.
     """
-    brackets = []
+    brackets, later = [], []
     if evaluator.closed is not None and tabulate:
-        slow = []
+        slow, unsure = [], []
         for chunk in (active[i:i + TABLE_CHUNK] for i in range(0, active.size, TABLE_CHUNK)):
             coef, equator, tabulated = _table_rows(evaluator.rows(chunk).closed, b[chunk],
                                                    omega[chunk], scale[chunk])
             points, coef, equator = chunk[tabulated], coef[:, tabulated], equator[tabulated]
-            brackets += [_table_brackets(evaluator, b, omega, scale, points[i:i + TABLE_BLOCK],
-                                         coef[:, i:i + TABLE_BLOCK], equator[i:i + TABLE_BLOCK])
-                         for i in range(0, points.size, TABLE_BLOCK)]
+            for i in range(0, points.size, TABLE_BLOCK):
+                block = slice(i, i + TABLE_BLOCK)
+                positive, row, node = _table_signs(coef[:, block], equator[block])
+                if row.size:  # these points wait for one evaluation of all uncertain nodes
+                    rows, row = np.unique(row, return_inverse=True)
+                    unsure.append((points[block][rows], positive[rows], row, node))
+                    positive[rows] = False
+                brackets.append(_sign_changes(points[block], positive))
             slow.append(chunk[~tabulated])
+        if unsure:
+            offsets = np.cumsum([0] + [u[1].shape[0] for u in unsure[:-1]])
+            later.append(_resolve(evaluator, b, omega, scale,
+                                  np.concatenate([u[0] for u in unsure]),
+                                  np.concatenate([u[1] for u in unsure]),
+                                  np.concatenate([u[2] + o for u, o in zip(unsure, offsets,
+                                                                           strict=True)]),
+                                  np.concatenate([u[3] for u in unsure])))
         active = np.concatenate([np.zeros(0, dtype=np.intp), *slow])
     block = max(1, BLOCK_SIZE // (N_THETA_NODES + 4 * N_LOG_NODES))
-    brackets += [_bracket_block(evaluator, b, omega, scale, kap_ends, active[i:i + block])
-                 for i in range(0, active.size, block)]
-    idx, x_left, x_right = (np.concatenate([np.zeros(0, dtype=dtype), *(f[j] for f in brackets)])
-                            for j, dtype in enumerate((np.intp, float, float)))
+    later += [_bracket_block(evaluator, b, omega, scale, kap_ends, active[i:i + block])
+              for i in range(0, active.size, block)]
+
+    def joined(parts: list) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+        return tuple(np.concatenate([np.zeros(0, dtype=dtype), *(f[j] for f in parts)])
+                     for j, dtype in enumerate((np.intp, float, float)))
+
+    idx, x_left, x_right = joined(brackets)
+    if later:  # merged in by point (these points have no other brackets)
+        late_idx, late_left, late_right = joined(later)
+        order = np.argsort(late_idx, kind="stable")
+        at = np.searchsorted(idx, late_idx[order])
+        idx, x_left, x_right = (np.insert(a, at, c[order]) for a, c in
+                                ((idx, late_idx), (x_left, late_left), (x_right, late_right)))
     return idx, x_left, x_right
 
 
@@ -689,18 +712,17 @@ def _table_rows(closed: LeadKappa, b: FloatArray, omega: FloatArray,
     return coef, equator_positive, tabulated
 
 
-def _table_brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
-                    points: NDArray[np.intp], coef: FloatArray,
-                    equator_positive: NDArray[np.bool_]
-                    ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    """The brackets of :func:`_bracket_block` for points whose log grids are clipped, from
-    :func:`_table_rows`: (14, M) coefficients and (M,) near-equator signs."""
-    x, c2, s2, sin2, basis = _node_table()
+def _table_signs(coef: FloatArray, equator_positive: NDArray[np.bool_]
+                 ) -> tuple[NDArray[np.bool_], NDArray[np.intp], NDArray[np.intp]]:
+    """(M, nodes) where h > 0 on the bracketing nodes of points whose log grids are clipped, from
+    :func:`_table_rows` ((14, M) coefficients, (M,) near-equator signs), and the (row, node)
+    pairs where the tabulated sign is not certain (their entries are to be set)."""
+    x, _, _, _, basis = _node_table()
     m, k = N_LOG_NODES, N_THETA_NODES // 2
     value = coef.T @ basis  # (M, theta nodes): D² h over its bound, lower then upper hemisphere
     above = value > 1.0  # certainly h > 0
     certain = above | (value < -1.0)
-    positive = np.empty((points.size, x.size), dtype=bool)
+    positive = np.empty((coef.shape[1], x.size), dtype=bool)
     positive[:, :m] = False  # h < 0 near the poles
     positive[:, m:m + k] = above[:, :k]
     positive[:, m + k:3 * m + k] = equator_positive[:, np.newaxis]  # h > 0 near the equator
@@ -714,21 +736,38 @@ def _table_brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: 
         rows_eq = np.flatnonzero(~equator_positive)
         row = np.concatenate([row, np.repeat(rows_eq, 2 * m)])
         node = np.concatenate([node, np.tile(np.arange(m + k, 3 * m + k), rows_eq.size)])
-    finite = None
-    if row.size:  # h as _bracket_block computes it
-        point = points[row]
-        kap = evaluator.rows(point).closed(c2[node], s2[node])
-        h = _h(x[node], b[point], omega[point], kap, sin2[node], scale[point])
-        positive[row, node] = h > 0
-        if not np.all(np.isfinite(h)):
-            finite = np.ones_like(positive)
-            finite[row, node] = np.isfinite(h)
+    return positive, row, node
+
+
+def _sign_changes(points: NDArray[np.intp], positive: NDArray[np.bool_],
+                  finite: NDArray[np.bool_] | None = None
+                  ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Brackets (point, x_left, x_right) between the nodes of :func:`_node_table` where h
+    changes sign, as in :func:`_bracket_block`; by point, in ascending x."""
+    x = _node_table()[0]
     change = positive[:, 1:] != positive[:, :-1]
     if finite is not None:
         change &= finite[:, 1:] & finite[:, :-1]
     change[:, x.size // 2 - 1] = False  # lower | upper hemisphere
     row, col = np.divmod(np.flatnonzero(change), x.size - 1)
     return points[row], x[col], x[col + 1]
+
+
+def _resolve(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+             points: NDArray[np.intp], positive: NDArray[np.bool_], row: NDArray[np.intp],
+             node: NDArray[np.intp]) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Brackets of the points whose tabulated signs are uncertain at the (row, node) pairs: h
+    there as :func:`_bracket_block` computes it."""
+    x, c2, s2, sin2, _ = _node_table()
+    point = points[row]
+    kap = evaluator.rows(point).closed(c2[node], s2[node])
+    h = _h(x[node], b[point], omega[point], kap, sin2[node], scale[point])
+    positive[row, node] = h > 0
+    finite = None
+    if not np.all(np.isfinite(h)):
+        finite = np.ones_like(positive)
+        finite[row, node] = np.isfinite(h)
+    return _sign_changes(points, positive, finite)
 
 
 def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
