@@ -1009,19 +1009,19 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
 
     ``closed``: kappa, alpha, I_s and kappa' from the closed form with lead damping.
     """
-    psi = principal_lag(psi)
+    n = x.shape[0]
     filled = ~np.isnan(x)
-    n_found = np.sum(filled, axis=-1)
     # slots by ascending theta, ties by ascending psi: the candidates usually come in that order
     # (left-aligned, theta strictly increasing); the other rows are sorted
     row, slot = np.nonzero(filled)
+    n_found = np.bincount(row, minlength=n)
     theta = np.arctan2(1.0, x[row, slot])
-    disorder = (row[1:] == row[:-1]) & ~(theta[1:] > theta[:-1])
-    unsorted = np.unique(np.concatenate([row[1:][disorder],
-                                         np.flatnonzero(np.any(filled[:, 1:] > filled[:, :-1],
-                                                               axis=-1))]))
-    if unsorted.size:
-        sub_x, sub_psi, sub_filled = x[unsorted], psi[unsorted], filled[unsorted]
+    start = np.cumsum(n_found) - n_found
+    disorder = slot != np.arange(row.size) - start[row]  # not left-aligned
+    disorder[1:] |= (row[1:] == row[:-1]) & ~(theta[1:] > theta[:-1])
+    if disorder.any():
+        unsorted = np.unique(row[disorder])
+        sub_x, sub_psi, sub_filled = x[unsorted], principal_lag(psi[unsorted]), filled[unsorted]
         keys = (np.where(sub_filled, sub_psi, np.inf),
                 np.where(sub_filled, np.arctan2(1.0, sub_x), np.inf))
         order = np.lexsort(keys, axis=-1)
@@ -1035,25 +1035,27 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
         row, slot, theta = row[kept], slot[kept], theta[kept]
 
     # everything else only on the filled slots (F of them)
-    x, psi_eval = x[row, slot], psi[row, slot]
+    x, psi_eval = x[row, slot], principal_lag(psi[row, slot])
     sin = 1.0 / np.hypot(1.0, x)
     with np.errstate(invalid="ignore"):
         cos = np.where(np.isinf(x), np.sign(x), x / np.hypot(1.0, x))
 
-    n = filled.shape[0]
-    model = flat.map_arrays(lambda a: np.broadcast_to(a, (n,))[row])
+    def per_slot(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, (n,))[row]
+
+    b = per_slot(flat.B0 + flat.omega_d)
+    omega = per_slot(flat.Omega)
     if closed is not None:
         closed = closed.map(lambda a: np.asarray(a)[row] if np.ndim(a) else np.asarray(a))
         c2, s2 = closed.half_angles(theta)
         kap, alpha, spin_current = closed(c2, s2), closed.damping(c2, s2), closed.torque(c2, s2)
         dkap = closed.derivative(theta)
     else:
+        model = flat.map_arrays(per_slot)
         alpha = damping(model, theta, law)
         spin_current = torque(model, theta, law)
         kap = kappa_of(model, alpha, spin_current)
         dkap = kappa_derivative(model, theta, law) if theta_dependent else np.zeros_like(kap)
-    b = model.B0 + model.omega_d
-    omega = model.Omega
     # Omega cos(psi)/sin(theta) = b/cos(theta) at a fixed point with cos(theta) != 0.
     off_equator = cos != 0
     w = np.where(off_equator, b / np.where(off_equator, cos, 1.0),
@@ -1063,14 +1065,15 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     stability = _classify(trace, det, scale)
     residual = residual_of(b, omega, kap, theta, psi_eval)
 
-    out: dict[str, np.ndarray] = {}
-    for name, value in (("theta", theta), ("psi", psi_eval), ("trace", trace), ("det", det),
-                        ("alpha", alpha), ("spin_current", spin_current),
-                        ("residual", residual)):
-        out[name] = np.full((n, max_states), np.nan)
-        out[name][row, slot] = value
+    names = ("theta", "psi", "trace", "det", "alpha", "spin_current", "residual")
+    values = (theta, psi_eval, trace, det, alpha, spin_current, residual)
+    position = row * max_states + slot
+    floats = np.full((len(names), n * max_states), np.nan)  # one buffer for the float outputs
+    for i, value in enumerate(values):
+        floats[i, position] = value
+    out = dict(zip(names, floats.reshape(len(names), n, max_states), strict=True))
     out["stability"] = np.full((n, max_states), EMPTY, dtype=np.int8)
-    out["stability"][row, slot] = stability
+    out["stability"].reshape(-1)[position] = stability
     n_stable = np.bincount(row[stability == STABLE], minlength=n)
     flagged = np.zeros(n, dtype=bool)
     flagged[row[residual > RESIDUAL_TOLERANCE]] = True
