@@ -596,29 +596,8 @@ def _bracket_block(evaluator: _Kappa, b_flat: FloatArray, omega_flat: FloatArray
 # those of :func:`_bracket_block`, bit for bit.
 
 
-def _product_matrix(kp: int, kq: int) -> FloatArray:
-    """(kp + kq - 1, kp kq) matrix that sums the outer product of the coefficients of two forms
-    in (c², s²) (degrees kp - 1 and kq - 1) into those of their product."""
-    out = np.zeros((kp + kq - 1, kp, kq))
-    for i in range(kp):
-        out[i + np.arange(kq), i, np.arange(kq)] = 1.0
-    return out.reshape(kp + kq - 1, -1)
-
-
-#: num = l D + N_up D_down + N_down D_up from the outer product of (l0, l1, a0, a1, a2, e0, e1,
-#: e2) with (P, Q, G_up, G_down), D = (P, Q, P), D_down = (G_up, G_down), D_up = (G_down, G_up).
-_NUM_MATRIX = np.zeros((4, 8, 4))
-for _i, _terms in enumerate([[(0, 0), (2, 2), (5, 3)],
-                             [(0, 1), (1, 0), (2, 3), (3, 2), (5, 2), (6, 3)],
-                             [(0, 0), (1, 1), (3, 3), (4, 2), (6, 2), (7, 3)],
-                             [(1, 0), (4, 3), (7, 2)]]):
-    for _j, _k in _terms:
-        _NUM_MATRIX[_i, _j, _k] = 1.0
-_NUM_MATRIX = _NUM_MATRIX.reshape(4, 32)
-_SQUARE_MATRIX = _product_matrix(4, 4)
-#: D² (c² + s²)^4 from the coefficients of D²
-_LIFT_MATRIX = _product_matrix(5, 5) @ np.kron(np.eye(5), np.array([[1.0], [4.0], [6.0], [4.0],
-                                                                    [1.0]]))
+#: Binomial coefficients C(4, i): (c² + s²)^4 = sum_i C(4, i) c²^i s²^(4 - i).
+_BINOM4 = (1.0, 4.0, 6.0, 4.0, 1.0)
 
 
 @functools.cache
@@ -660,53 +639,61 @@ def _table_rows(closed: LeadKappa, b: FloatArray, omega: FloatArray,
     ``closed``: kappa's closed form of the M points; b, Omega, scale as in :func:`_bracket_block`.
     """
     k = closed._folded()
-    shape = b.shape
-    c = {name: np.broadcast_to(value, shape) for name, value in k.items()}
-    g_up, g_down = (np.broadcast_to(g, shape) for g in (closed.g_up, closed.g_down))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        norm = np.maximum(g_up, g_down)  # D and N in units of norm² (kappa = N/D unchanged)
-        gu, gd = g_up / norm, g_down / norm
-        # D = D_up D_down = P c²² + Q c² s² + P s²², D_up = c² G^up + s² G^down, D_down = ...
-        pq = np.stack([gu * gd, gu * gu + gd * gd, gu, gd])
-        # kappa = l + N_up/D_up + N_down/D_down (llg.folded_kappa) = N/D; the same sums with
-        # every term made absolute bound the round-off
-        k0, k_s, k_c = c["k0"], c["k_s"], c["k_c"]
-        n_up, n_down, p_up = c["n_up"] / norm, c["n_down"] / norm, c["p_up"] / norm
-        e_up, e_down, p_down = c["d_up"] / norm, c["d_down"] / norm, c["p_down"] / norm
-        terms = np.stack([k0 + k_s, k0 + k_c, n_down, n_up + n_down - p_up, n_up,
-                          e_up, e_down + e_up - p_down, e_down])
-        bounds = np.abs(np.stack([np.abs(k0) + np.abs(k_s), np.abs(k0) + np.abs(k_c), n_down,
-                                  np.abs(n_up) + np.abs(n_down) + np.abs(p_up), n_up, e_up,
-                                  np.abs(e_down) + np.abs(e_up) + np.abs(p_down), e_down]))
-        num = _NUM_MATRIX @ (terms[:, np.newaxis] * pq).reshape(32, -1)
-        num_abs = _NUM_MATRIX @ (bounds[:, np.newaxis] * pq).reshape(32, -1)
-
+        # kappa = l + N_up/D_up + N_down/D_down (llg.folded_kappa) = N/D over D = D_up D_down
+        # = P c²² + Q c² s² + P s²², D_up = c² G^up + s² G^down, D_down = c² G^down + s² G^up,
+        # in units of max(G^up, G^down) (kappa = N/D is unchanged); scalars stay scalars
+        norm = np.maximum(closed.g_up, closed.g_down)
+        gu, gd = closed.g_up / norm, closed.g_down / norm
+        p, q = gu * gd, gu * gu + gd * gd
+        l0, l1 = k["k0"] + k["k_s"], k["k0"] + k["k_c"]
+        a0, a1, a2 = (k["n_down"] / norm, (k["n_up"] + k["n_down"] - k["p_up"]) / norm,
+                      k["n_up"] / norm)
+        e0, e1, e2 = (k["d_up"] / norm, (k["d_down"] + k["d_up"] - k["p_down"]) / norm,
+                      k["d_down"] / norm)
+        num = [l0 * p + a0 * gu + e0 * gd,
+               l0 * q + l1 * p + a0 * gd + a1 * gu + e0 * gu + e1 * gd,
+               l0 * p + l1 * q + a1 * gd + a2 * gu + e1 * gu + e2 * gd,
+               l1 * p + a2 * gd + e2 * gu]
+        # |kappa| and the sums of its terms made absolute (the round-off of both evaluations)
+        # are at most kap_abs on every angle: |l| <= |k0| + max(|k_s|, |k_c|), |N_up|/D_up <=
+        # max(|n_up|/G^up, |n_down|/G^down) + |p_up|/(G^up + G^down) (c² s² <= c² + s²), ...
+        kap_abs = (np.abs(k["k0"]) + np.maximum(np.abs(k["k_s"]), np.abs(k["k_c"]))
+                   + np.maximum(np.abs(a2) / gu, np.abs(a0) / gd)
+                   + np.maximum(np.abs(e2) / gd, np.abs(e0) / gu)
+                   + (np.abs(k["p_up"]) + np.abs(k["p_down"])) / norm / (gu + gd))
         # max|kappa| over all angles <= max|N_i|/C(3, i) / min D_j/C(2, j) (convex hull; the
         # minimum is P), with room for the round-off of N's coefficients and of the closed form
-        binom3 = np.array([[1.0], [3.0], [3.0], [1.0]])
-        n_max = np.max(np.abs(num) / binom3, axis=0)
-        n_abs = np.max(num_abs / binom3, axis=0)
-        kap_bound = (n_max + 1e-10 * n_abs) / pq[0] * (1 + 1e-10)
+        n_max = np.maximum(np.maximum(np.abs(num[0]), np.abs(num[3])),
+                           np.maximum(np.abs(num[1]), np.abs(num[2])) / 3)
+        kap_bound = n_max / p * (1 + 1e-10) + 1e-10 * kap_abs * (1 + q / p)
         x_theta = _THETA_GRID[1]
         slack = 1e-9
         low_clipped = (b == 0) | (np.abs(b) > 1e-13 * (1 + slack) * (omega + kap_bound))
         high_clipped = np.abs(b) + kap_bound < x_theta[-1] * (1 - slack) * omega
         equator_positive = np.abs(b) > x_theta[0] * (1 + slack) * omega
 
+        # D² h/scale² = D² (b²/x² - Omega²) + N² sin², sin² = 4 c² s²
         b2, omega2 = (b / scale) ** 2, (omega / scale) ** 2
-        p, q = pq[0], pq[1]
+        num = [c / scale for c in num]
         pp, pq2 = p * p, 2 * p * q
-        den2 = np.stack([pp, pq2, q * q + 2 * pp, pq2, pp])  # D²
-        num = num / scale
-        coef = np.empty((14, *shape))
-        coef[:5] = b2 * den2
-        coef[5:] = -omega2 * (_LIFT_MATRIX @ den2)  # -Omega² D² (c² + s²)^4
-        coef[6:13] += 4 * (_SQUARE_MATRIX @ (num[:, np.newaxis] * num).reshape(16, -1))
-        # bound of the magnitudes on every node: D² <= max D²_i/C(4, i), |N| <= n_abs, ...
-        den2_max = np.max(den2 / np.array([[1.0], [4.0], [6.0], [4.0], [1.0]]), axis=0)
+        den2 = [pp, pq2, q * q + 2 * pp, pq2, pp]  # D²
+        lifted = [sum(den2[j] * _BINOM4[i - j] for j in range(max(0, i - 4), min(i, 4) + 1))
+                  for i in range(9)]  # D² (c² + s²)^4
+        square = [sum(num[j] * num[i - j] for j in range(max(0, i - 3), min(i, 3) + 1))
+                  for i in range(7)]  # N²
+        coef = np.empty((14, *np.shape(b)))
+        for i in range(5):
+            coef[i] = b2 * den2[i]
+        for i in range(9):
+            coef[5 + i] = -omega2 * lifted[i]
+        for i in range(7):
+            coef[6 + i] += 4 * square[i]
+        # bound of the magnitudes on every node: D² <= max D²_i/C(4, i), |N| <= kap_abs D, ...
+        den2_max = np.maximum(np.maximum(pp, pq2 / 4), (q * q + 2 * pp) / 6)
         tan2_max = np.max(1 / x_theta**2)
-        bound = TABLE_MARGIN * (1 + 1e-9) * (den2_max * (b2 * tan2_max + omega2)
-                                             + (n_abs / scale) ** 2)
+        bound = TABLE_MARGIN * (1 + 1e-9) * den2_max * (b2 * tan2_max + omega2
+                                                         + (kap_abs / scale) ** 2)
         coef /= bound  # the sign of D² h is taken where |coef . basis| > 1
         tabulated = low_clipped & high_clipped & np.all(np.isfinite(coef), axis=0)
     return coef, equator_positive, tabulated
