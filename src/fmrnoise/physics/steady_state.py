@@ -482,12 +482,10 @@ def _brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatA
             points, coef, equator = chunk[tabulated], coef[:, tabulated], equator[tabulated]
             for i in range(0, points.size, TABLE_BLOCK):
                 block = slice(i, i + TABLE_BLOCK)
-                positive, row, node = _table_signs(coef[:, block], equator[block])
-                if row.size:  # these points wait for one evaluation of all uncertain nodes
-                    rows, row = np.unique(row, return_inverse=True)
-                    unsure.append((points[block][rows], positive[rows], row, node))
-                    positive[rows] = False
-                brackets.append(_sign_changes(points[block], positive))
+                found, deferred = _table_brackets(points[block], coef[:, block], equator[block])
+                brackets.append(found)
+                if deferred is not None:  # wait for one evaluation of all uncertain nodes
+                    unsure.append(deferred)
             slow.append(chunk[~tabulated])
         if unsure:
             offsets = np.cumsum([0] + [u[1].shape[0] for u in unsure[:-1]])
@@ -699,31 +697,63 @@ def _table_rows(closed: LeadKappa, b: FloatArray, omega: FloatArray,
     return coef, equator_positive, tabulated
 
 
-def _table_signs(coef: FloatArray, equator_positive: NDArray[np.bool_]
-                 ) -> tuple[NDArray[np.bool_], NDArray[np.intp], NDArray[np.intp]]:
-    """(M, nodes) where h > 0 on the bracketing nodes of points whose log grids are clipped, from
-    :func:`_table_rows` ((14, M) coefficients, (M,) near-equator signs), and the (row, node)
-    pairs where the tabulated sign is not certain (their entries are to be set)."""
+def _table_brackets(points: NDArray[np.intp], coef: FloatArray,
+                    equator_positive: NDArray[np.bool_]) -> tuple[tuple, tuple | None]:
+    """Brackets of :func:`_bracket_block` for points whose log grids are clipped, from
+    :func:`_table_rows` ((14, M) coefficients, (M,) near-equator signs): (point, x_left,
+    x_right) by point and in ascending x, for the points whose tabulated signs are all certain;
+    for the others (points, their (M', nodes) signs, and the (row, node) pairs where the sign is
+    uncertain, to be set), or None.
+
+    h < 0 on the near-pole nodes and > 0 on the near-equator ones (:func:`_table_rows`), so only
+    the gaps between theta nodes and at the four junctions with the log grids can hold a sign
+    change (the gap between the two near-equator nodes taken side by side holds none).
+    """
     x, _, _, _, basis = _node_table()
     m, k = N_LOG_NODES, N_THETA_NODES // 2
     value = coef.T @ basis  # (M, theta nodes): D² h over its bound, lower then upper hemisphere
+    # signs on the nodes _SIGN_NODES: h < 0 next to the poles, > 0 on the near-equator nodes
+    # (points where that is not certain wait, below)
     above = value > 1.0  # certainly h > 0
-    certain = above | (value < -1.0)
-    positive = np.empty((coef.shape[1], x.size), dtype=bool)
-    positive[:, :m] = False  # h < 0 near the poles
-    positive[:, m:m + k] = above[:, :k]
-    positive[:, m + k:3 * m + k] = equator_positive[:, np.newaxis]  # h > 0 near the equator
-    positive[:, 3 * m + k:3 * m + 2 * k] = above[:, k:]
-    positive[:, -m:] = False
+    below = value < -1.0  # certainly h < 0
+    positive = np.empty((points.size, 2 * k + 4), dtype=bool)
+    positive[:, 0] = positive[:, -1] = False
+    positive[:, 1:k + 1] = above[:, :k]
+    positive[:, k + 1:k + 3] = True
+    positive[:, k + 3:-1] = above[:, k:]
     row = node = np.zeros(0, dtype=np.intp)
-    if not certain.all():
-        row, node = np.divmod(np.flatnonzero(~certain), 2 * k)
+    if np.count_nonzero(above) + np.count_nonzero(below) < value.size:
+        row, node = np.divmod(np.flatnonzero(~(above | below)), 2 * k)
         node += np.where(node < k, m, 3 * m)
     if not equator_positive.all():
         rows_eq = np.flatnonzero(~equator_positive)
         row = np.concatenate([row, np.repeat(rows_eq, 2 * m)])
         node = np.concatenate([node, np.tile(np.arange(m + k, 3 * m + k), rows_eq.size)])
-    return positive, row, node
+    change = positive[:, 1:] != positive[:, :-1]
+    deferred = None
+    if row.size:
+        rows, row = np.unique(row, return_inverse=True)
+        full = np.empty((rows.size, x.size), dtype=bool)
+        full[:, :m] = full[:, -m:] = False
+        full[:, m:m + k] = positive[rows, 1:k + 1]
+        full[:, m + k:3 * m + k] = equator_positive[rows, np.newaxis]
+        full[:, 3 * m + k:3 * m + 2 * k] = positive[rows, k + 3:-1]
+        deferred = (points[rows], full, row, node)
+        change[rows] = False
+    row, col = np.divmod(np.flatnonzero(change), change.shape[1])
+    return (points[row], x[_SIGN_NODES[col]], x[_SIGN_NODES[col + 1]]), deferred
+
+
+def _sign_nodes() -> NDArray[np.intp]:
+    """The nodes whose signs :func:`_table_brackets` lays side by side: the last near-pole node,
+    the theta nodes, the outer near-equator nodes of both hemispheres (in the lower one), the
+    theta nodes and the first near-pole node of the upper one."""
+    m, k = N_LOG_NODES, N_THETA_NODES // 2
+    return np.concatenate([[m - 1], np.arange(m, m + k + 1), [3 * m + k - 1],
+                           np.arange(3 * m + k, 3 * m + 2 * k + 1)])
+
+
+_SIGN_NODES = _sign_nodes()
 
 
 def _sign_changes(points: NDArray[np.intp], positive: NDArray[np.bool_],
