@@ -77,8 +77,10 @@ TABLE_CHUNK = 2048
 #: tabulated polynomial only where that exceeds TABLE_MARGIN times a bound of the magnitudes that
 #: enter; the round-off of both evaluations stays below 1e-13 of that bound.
 TABLE_MARGIN = 1e-10
-#: Brackets refined at once (the work arrays of the root finder stay in the CPU cache).
+#: Brackets refined at once (the work arrays of the root finder stay in the CPU cache), and the
+#: number left in a block below which they finish with those of the other blocks.
 REFINE_BLOCK = 8192
+REFINE_TAIL = 512
 #: Points per block of the constant-kappa closed form (its work arrays stay in the CPU cache).
 CLOSED_FORM_BLOCK = 8192
 
@@ -791,16 +793,30 @@ def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArr
             idx: NDArray[np.intp], x_left: FloatArray,
             x_right: FloatArray) -> tuple[FloatArray, FloatArray | None]:
     """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla), NaN where
-    the refinement fails, and with lead damping kappa at them (as ``_Kappa.at_x``; else None)."""
+    the refinement fails, and with lead damping kappa at them (as ``_Kappa.at_x``; else None).
+
+    Blocks of REFINE_BLOCK brackets (the work arrays stay in the CPU cache) iterate until few of
+    their brackets are left; those of all blocks of a hemisphere then finish together.
+    """
     roots = np.empty(idx.size)
     kap = np.empty(idx.size) if evaluator.closed is not None else None
     for upper in (True, False):  # one hemisphere at a time
         part = np.flatnonzero((x_left > 0) == upper)
+        tails = []
         for block in (part[i:i + REFINE_BLOCK] for i in range(0, part.size, REFINE_BLOCK)):
             root_function = _RootFunction(evaluator, b, omega, scale, idx[block], upper)
             coefficients = root_function.arrays
-            roots[block] = _chandrupatla(root_function, x_left[block], x_right[block])
+            state = _Chandrupatla(root_function, x_left[block], x_right[block], block, roots)
+            tails.append(state.run(until=REFINE_TAIL))
             if kap is not None:
+                kap[block] = np.nan  # filled below, once every root of the block is known
+                tails[-1].coefficients = (block, coefficients)
+        tail = _Chandrupatla.merge([t for t in tails if t.size])
+        if tail is not None:
+            tail.run(until=0)
+        if kap is not None:
+            for state in tails:
+                block, coefficients = state.coefficients
                 with np.errstate(invalid="ignore"):  # NaN where a refinement failed
                     kap[block] = _RootFunction.kappa(coefficients, roots[block])[0]
     return roots, kap
@@ -866,6 +882,17 @@ class _RootFunction:
                                                                        self.omega, self.scale))
         self.arrays = [a[mask] if a.ndim else a for a in self.arrays]
 
+    def extend(self, other: _RootFunction) -> None:
+        """Append the brackets of ``other`` (same hemisphere and evaluator)."""
+        self.idx, self.b, self.omega, self.scale = (
+            np.concatenate([a, c]) for a, c in ((self.idx, other.idx), (self.b, other.b),
+                                                (self.omega, other.omega),
+                                                (self.scale, other.scale)))
+        self.arrays = [np.concatenate([np.broadcast_to(a, self.idx.size - other.idx.size),
+                                       np.broadcast_to(c, other.idx.size)])
+                       if a.ndim or c.ndim or a != c else a
+                       for a, c in zip(self.arrays, other.arrays, strict=True)]
+
 
 #: Tolerances of ``scipy.optimize.elementwise.find_root`` (its defaults for float64).
 _XATOL = 4 * np.finfo(float).smallest_normal
@@ -874,8 +901,9 @@ _FATOL = np.finfo(float).smallest_normal
 _MAXITER = np.log2(np.finfo(float).max) - np.log2(np.finfo(float).smallest_normal)
 
 
-def _chandrupatla(h: _RootFunction, x_left: FloatArray, x_right: FloatArray) -> FloatArray:
-    """Roots of ``h`` in [x_left, x_right] (NaN where none converges): Chandrupatla's method.
+class _Chandrupatla:
+    """Roots of a :class:`_RootFunction` in brackets [x_left, x_right] by Chandrupatla's method,
+    written to ``out[positions]`` (NaN where none converges).
 
     The operations, tolerances and termination tests of ``scipy.optimize.elementwise.find_root``
     (SciPy 1.15 to 1.17) with its default tolerances, element by element, so the roots are the
@@ -885,76 +913,117 @@ def _chandrupatla(h: _RootFunction, x_left: FloatArray, x_right: FloatArray) -> 
     never have the same sign (the update keeps a sign change between them, or a zero or NaN of
     f); where f1 has no NaN, |f_min| is the smaller of |f1| and |f2| and no bracket fails.
     Converged brackets are dropped from the work arrays once they are half of them (until then
-    they are carried along, and their results are not touched).
+    they are carried along, and their results are not touched). :meth:`run` can stop early, and
+    :meth:`merge` join the brackets left of several instances, so that the last iterations of a
+    few brackets are not paid once per block.
     """
-    n = x_left.size
-    roots = np.full(n, np.nan)
-    where = np.arange(n)  # positions of the brackets in the work arrays
-    alive = np.ones(n, dtype=bool)
-    x1 = np.array(x_left, dtype=float)
-    x2 = np.array(x_right, dtype=float)
-    f1, f2 = h(x1), h(x2)
-    fatol = _FATOL + 0.0 * np.minimum(np.abs(f1), np.abs(f2))  # fatol + frtol min(|f1|, |f2|)
-    t: float | FloatArray = 0.5
-    x3 = f3 = np.zeros(0)
-    nit = 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        while True:
-            if nit:  # one iteration: [1] Figure 1 (first box, first diamond and boxes)
-                x = x1 + t * (x2 - x1)
-                f = h(x)
-                same = np.negative(np.sign(f) == np.sign(f1), dtype=np.int64)  # -1: same sign
-                # x3, f3 = where(same, x1, f1, x2, f2), x2, f2 = where(same, x2, f2, x1, f1)
-                (x1, x3, x2), (f1, f3, f2) = (_swap(same, a, c, new) for a, c, new in
-                                              ((x1, x2, x), (f1, f2, f)))
-            # termination (second diamond)
-            abs1, abs2 = np.abs(f1), np.abs(f2)
-            smaller = abs1 < abs2
-            xmin = _select(np.negative(smaller, dtype=np.int64), x1, x2)
-            if nit == 0 or np.isnan(np.sum(f1)):  # SciPy's tests
-                converged = np.where(smaller, abs1, abs2) <= fatol
-                failed = (((np.sign(f1) == np.sign(f2)) | (np.isnan(f1) & np.isnan(f2)))
-                          & ~converged)
-            else:  # f1 has no NaN: the same tests
-                converged = np.minimum(abs1, abs2) <= fatol
-                failed = None
-            dx = np.abs(x2 - x1)
-            tol = np.abs(xmin) * _XRTOL + _XATOL
-            if failed is None:
-                converged |= dx < tol
-                stop = converged & alive
-            else:
-                converged |= (dx < tol) & ~failed  # a failed bracket has xmin = NaN, tol = NaN
-                stop = (converged | failed) & alive
-            if stop.any():
-                roots[where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
-                alive &= ~stop
-                count = np.count_nonzero(alive)
-                if count == 0:
-                    break
-                if 2 * count <= alive.size:  # drop the converged brackets
-                    h.keep(alive)
-                    x1, f1, x2, f2, fatol, dx, tol, where = (
-                        a[alive] for a in (x1, f1, x2, f2, fatol, dx, tol, where))
-                    if nit:
-                        x3, f3 = x3[alive], f3[alive]
-                    alive = np.ones(count, dtype=bool)
-            nit += 1
-            if nit > _MAXITER:
-                break  # not converged: NaN
-            if nit == 1:
-                continue
-            # third diamond and boxes (Equation 1): inverse quadratic interpolation or bisection
+
+    def __init__(self, h: _RootFunction, x_left: FloatArray, x_right: FloatArray,
+                 positions: NDArray[np.intp], out: FloatArray) -> None:
+        self.h, self.out = h, out
+        self.where = np.asarray(positions)  # positions in ``out`` of the work arrays' brackets
+        self.alive = np.ones(x_left.size, dtype=bool)
+        self.x1 = np.array(x_left, dtype=float)
+        self.x2 = np.array(x_right, dtype=float)
+        self.f1, self.f2 = h(self.x1), h(self.x2)
+        # fatol + frtol min(|f1|, |f2|)
+        self.fatol = _FATOL + 0.0 * np.minimum(np.abs(self.f1), np.abs(self.f2))
+        self.t = np.full(x_left.size, 0.5)
+        self.x3 = self.f3 = self.dx = self.tol = np.zeros(x_left.size)
+        self.nit = np.zeros(x_left.size, dtype=np.intp)  # iterations done
+        self.coefficients = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._check(first=True)
+
+    @property
+    def size(self) -> int:
+        """Number of brackets still refined."""
+        return int(np.count_nonzero(self.alive))
+
+    def run(self, until: int = 0) -> _Chandrupatla:
+        """Iterate until at most ``until`` brackets are left (all converged: 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            while self.size > until:
+                self._next()  # third diamond and boxes, then an iteration
+                self._check(first=False)
+        return self
+
+    def _next(self) -> None:
+        """Equation 1 (inverse quadratic interpolation or bisection) and the last box, unless
+        just started; then one iteration ([1] Figure 1, first box, first diamond and boxes)."""
+        x1, f1, x2, f2, x3, f3 = self.x1, self.f1, self.x2, self.f2, self.x3, self.f3
+        started = self.nit > 0
+        if np.any(started):
             xi1 = (x1 - x2) / (x3 - x2)
             phi1 = (f1 - f2) / (f3 - f2)
             alpha = (x3 - x1) / (x2 - x1)
-            j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1))
+            j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1)) & started
             t = _select(np.negative(j, dtype=np.int64),
                         f1 / (f1 - f2) * f3 / (f3 - f2) - alpha * f1 / (f3 - f1) * f2 / (f2 - f3),
                         np.full_like(f1, 0.5))
-            tl = 0.5 * tol / dx
-            t = np.minimum(np.maximum(t, tl), 1 - tl)  # clip to [tl, 1 - tl] (last box)
-    return roots
+            tl = 0.5 * self.tol / self.dx
+            clipped = np.minimum(np.maximum(t, tl), 1 - tl)  # clip to [tl, 1 - tl]
+            self.t = _select(np.negative(started, dtype=np.int64), clipped, self.t)
+        x = x1 + self.t * (x2 - x1)
+        f = self.h(x)
+        same = np.negative(np.sign(f) == np.sign(f1), dtype=np.int64)  # -1: same sign
+        # x3, f3 = where(same, x1, f1, x2, f2), x2, f2 = where(same, x2, f2, x1, f1)
+        (self.x1, self.x3, self.x2), (self.f1, self.f3, self.f2) = (
+            _swap(same, a, c, new) for a, c, new in ((x1, x2, x), (f1, f2, f)))
+        self.nit = self.nit + 1
+
+    def _check(self, first: bool) -> None:
+        """Termination (second diamond): record the converged and failed brackets."""
+        x1, f1, x2, f2 = self.x1, self.f1, self.x2, self.f2
+        abs1, abs2 = np.abs(f1), np.abs(f2)
+        smaller = abs1 < abs2
+        xmin = _select(np.negative(smaller, dtype=np.int64), x1, x2)
+        if first or np.isnan(np.sum(f1)):  # SciPy's tests
+            converged = np.where(smaller, abs1, abs2) <= self.fatol
+            failed = (((np.sign(f1) == np.sign(f2)) | (np.isnan(f1) & np.isnan(f2)))
+                      & ~converged)
+        else:  # f1 has no NaN: the same tests
+            converged = np.minimum(abs1, abs2) <= self.fatol
+            failed = None
+        self.dx = np.abs(x2 - x1)
+        self.tol = np.abs(xmin) * _XRTOL + _XATOL
+        if failed is None:
+            converged |= self.dx < self.tol
+            stop = converged & self.alive
+        else:
+            converged |= (self.dx < self.tol) & ~failed  # failed: xmin = NaN, tol = NaN
+            stop = (converged | failed) & self.alive
+        if self.nit.size and self.nit.max() >= _MAXITER:  # not converged: NaN
+            stop |= (self.nit >= _MAXITER) & self.alive
+        if stop.any():
+            self.out[self.where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
+            self.alive &= ~stop
+            count = np.count_nonzero(self.alive)
+            if 2 * count <= self.alive.size:  # drop the converged brackets
+                self._keep(self.alive)
+
+    _ARRAYS = ("where", "alive", "x1", "f1", "x2", "f2", "x3", "f3", "fatol", "t", "dx", "tol",
+               "nit")
+
+    def _keep(self, mask: NDArray[np.bool_]) -> None:
+        self.h.keep(mask)
+        for name in self._ARRAYS:
+            setattr(self, name, getattr(self, name)[mask])
+
+    @classmethod
+    def merge(cls, parts: list[_Chandrupatla]) -> _Chandrupatla | None:
+        """One instance with the brackets left of ``parts`` (of one hemisphere and output)."""
+        if not parts:
+            return None
+        for part in parts:
+            part._keep(part.alive)
+        merged = parts[0]
+        for part in parts[1:]:
+            merged.h.extend(part.h)
+            for name in cls._ARRAYS:
+                setattr(merged, name, np.concatenate([getattr(merged, name),
+                                                      getattr(part, name)]))
+        return merged
 
 
 def _select(mask: NDArray[np.int64], a: FloatArray, b: FloatArray) -> FloatArray:
