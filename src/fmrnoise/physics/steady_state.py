@@ -811,7 +811,7 @@ def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArr
             if kap is not None:
                 kap[block] = np.nan  # filled below, once every root of the block is known
                 tails[-1].coefficients = (block, coefficients)
-        tail = _Chandrupatla.merge([t for t in tails if t.size])
+        tail = _Chandrupatla.merge(tails)
         if tail is not None:
             tail.run(until=0)
         if kap is not None:
@@ -856,10 +856,46 @@ class _RootFunction:
         if not self.arrays:
             kap, sin2 = self.evaluator.rows(self.idx).at_x(x)
             return _h(x, self.b, self.omega, kap, sin2, self.scale)
-        scale, b_scaled, omega2 = self.arrays[:3]
-        kap, sin2 = self.kappa(self.arrays, x)
-        k = kap / scale  # _h
-        return (b_scaled / x) ** 2 + k * k * sin2 - omega2
+        # kappa and _h as below, operation for operation, in place in scratch arrays
+        scale, b_scaled, omega2, k0, k_s, k_c, a1, b1, p1, g1, h1, a2, b2, p2, g2, h2 = self.arrays
+        q, s2, sin2, c2, c2s2, v1, v2, t = (np.empty_like(x) for _ in range(8))
+        with np.errstate(over="ignore"):  # _half_angles
+            np.multiply(x, x, out=q)
+            np.add(1.0, q, out=q)
+            np.sqrt(q, out=q)
+            np.abs(x, out=t)
+            np.add(q, t, out=t)
+            np.multiply(2.0, q, out=s2)
+            np.multiply(s2, t, out=s2)
+            np.divide(1.0, s2, out=s2)
+            np.multiply(q, q, out=sin2)
+            np.divide(1.0, sin2, out=sin2)
+        np.subtract(1.0, s2, out=c2)
+        np.multiply(c2, s2, out=c2s2)  # llg.folded_kappa
+        for v, a, bb, pp, g, hh in ((v1, a1, b1, p1, g1, h1), (v2, a2, b2, p2, g2, h2)):
+            np.multiply(c2, a, out=v)
+            np.multiply(s2, bb, out=t)
+            np.add(v, t, out=v)
+            np.multiply(pp, c2s2, out=t)
+            np.subtract(v, t, out=v)
+            np.multiply(c2, g, out=t)
+            np.multiply(s2, hh, out=q)
+            np.add(t, q, out=t)
+            np.divide(v, t, out=v)
+        np.add(v1, v2, out=v1)
+        np.multiply(s2, k_s, out=v2)
+        np.multiply(c2, k_c, out=t)
+        np.add(v2, t, out=v2)
+        np.add(k0, v2, out=v2)
+        np.add(v2, v1, out=v1)  # kappa
+        np.divide(v1, scale, out=v1)  # _h: k = kappa/scale
+        np.multiply(v1, v1, out=v1)
+        np.multiply(v1, sin2, out=v1)
+        np.divide(b_scaled, x, out=t)
+        np.multiply(t, t, out=t)
+        np.add(t, v1, out=t)
+        np.subtract(t, omega2, out=t)
+        return t
 
     @staticmethod
     def kappa(arrays: list[np.ndarray], x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -929,8 +965,11 @@ class _Chandrupatla:
         # fatol + frtol min(|f1|, |f2|)
         self.fatol = _FATOL + 0.0 * np.minimum(np.abs(self.f1), np.abs(self.f2))
         self.t = np.full(x_left.size, 0.5)
-        self.x3 = self.f3 = self.dx = self.tol = np.zeros(x_left.size)
+        self.x3, self.f3 = np.zeros(x_left.size), np.zeros(x_left.size)
+        self.dx = self.tol = np.zeros(x_left.size)
+        self.sign1 = np.sign(self.f1)
         self.nit = np.zeros(x_left.size, dtype=np.intp)  # iterations done
+        self.started = False  # the first iteration bisects
         self.coefficients = None
         with np.errstate(divide="ignore", invalid="ignore"):
             self._check(first=True)
@@ -950,27 +989,67 @@ class _Chandrupatla:
 
     def _next(self) -> None:
         """Equation 1 (inverse quadratic interpolation or bisection) and the last box, unless
-        just started; then one iteration ([1] Figure 1, first box, first diamond and boxes)."""
+        just started; then one iteration ([1] Figure 1, first box, first diamond and boxes).
+        SciPy's operations, in place in scratch arrays."""
         x1, f1, x2, f2, x3, f3 = self.x1, self.f1, self.x2, self.f2, self.x3, self.f3
-        started = self.nit > 0
-        if np.any(started):
-            xi1 = (x1 - x2) / (x3 - x2)
-            phi1 = (f1 - f2) / (f3 - f2)
-            alpha = (x3 - x1) / (x2 - x1)
-            j = ((1 - np.sqrt(1 - xi1)) < phi1) & (phi1 < np.sqrt(xi1)) & started
-            t = _select(np.negative(j, dtype=np.int64),
-                        f1 / (f1 - f2) * f3 / (f3 - f2) - alpha * f1 / (f3 - f1) * f2 / (f2 - f3),
-                        np.full_like(f1, 0.5))
-            tl = 0.5 * self.tol / self.dx
-            clipped = np.minimum(np.maximum(t, tl), 1 - tl)  # clip to [tl, 1 - tl]
-            self.t = _select(np.negative(started, dtype=np.int64), clipped, self.t)
-        x = x1 + self.t * (x2 - x1)
+        xi1, d12, d32, phi1, alpha, d21, u, v = (np.empty_like(x1) for _ in range(8))
+        np.subtract(x2, x1, out=d21)
+        if self.started:
+            np.subtract(x1, x2, out=xi1)
+            np.subtract(x3, x2, out=u)
+            np.divide(xi1, u, out=xi1)  # (x1 - x2)/(x3 - x2)
+            np.subtract(f1, f2, out=d12)
+            np.subtract(f3, f2, out=d32)
+            np.divide(d12, d32, out=phi1)  # (f1 - f2)/(f3 - f2)
+            np.subtract(x3, x1, out=alpha)
+            np.divide(alpha, d21, out=alpha)  # (x3 - x1)/(x2 - x1)
+            np.subtract(1, xi1, out=u)
+            np.sqrt(u, out=u)
+            np.subtract(1, u, out=u)
+            j = u < phi1
+            np.sqrt(xi1, out=xi1)
+            j &= phi1 < xi1  # (1 - sqrt(1 - xi1) < phi1) & (phi1 < sqrt(xi1))
+            # f1/(f1 - f2)*f3/(f3 - f2) - alpha*f1/(f3 - f1)*f2/(f2 - f3)
+            t = self.t
+            np.divide(f1, d12, out=t)
+            np.multiply(t, f3, out=t)
+            np.divide(t, d32, out=t)
+            np.multiply(alpha, f1, out=u)
+            np.subtract(f3, f1, out=v)
+            np.divide(u, v, out=u)
+            np.multiply(u, f2, out=u)
+            np.subtract(f2, f3, out=v)
+            np.divide(u, v, out=u)
+            np.subtract(t, u, out=t)
+            mask = np.negative(j, dtype=np.int64)  # t where j, else 0.5
+            bits = t.view(np.int64)
+            np.bitwise_xor(bits, _HALF_BITS, out=bits)
+            np.bitwise_and(bits, mask, out=bits)
+            np.bitwise_xor(bits, _HALF_BITS, out=bits)
+            np.multiply(0.5, self.tol, out=u)
+            np.divide(u, self.dx, out=u)  # tl
+            np.maximum(t, u, out=t)
+            np.subtract(1, u, out=u)
+            np.minimum(t, u, out=t)  # clip to [tl, 1 - tl]
+        x = d21
+        np.multiply(self.t, d21, out=x)
+        np.add(x1, x, out=x)  # x1 + t (x2 - x1)
         f = self.h(x)
-        same = np.negative(np.sign(f) == np.sign(f1), dtype=np.int64)  # -1: same sign
-        # x3, f3 = where(same, x1, f1, x2, f2), x2, f2 = where(same, x2, f2, x1, f1)
-        (self.x1, self.x3, self.x2), (self.f1, self.f3, self.f2) = (
-            _swap(same, a, c, new) for a, c, new in ((x1, x2, x), (f1, f2, f)))
-        self.nit = self.nit + 1
+        sign = np.sign(f, out=u)
+        same = np.negative(sign == self.sign1, dtype=np.int64)  # -1: same sign as f1
+        self.sign1 = sign
+        # x3, f3 = where(same, x1, f1, x2, f2), x2, f2 = where(same, x2, f2, x1, f1), in place
+        flip = np.empty_like(same)
+        for first, second, third in ((x1, x2, x3), (f1, f2, f3)):
+            a, c = first.view(np.int64), second.view(np.int64)
+            np.bitwise_xor(a, c, out=flip)
+            np.bitwise_and(flip, same, out=flip)
+            np.bitwise_xor(c, flip, out=third.view(np.int64))
+            np.bitwise_xor(a, flip, out=c)
+        self.x1, self.f1 = x, f
+        self.x3, self.f3 = x3, f3
+        self.nit += 1
+        self.started = True
 
     def _check(self, first: bool) -> None:
         """Termination (second diamond): record the converged and failed brackets."""
@@ -983,10 +1062,13 @@ class _Chandrupatla:
             failed = (((np.sign(f1) == np.sign(f2)) | (np.isnan(f1) & np.isnan(f2)))
                       & ~converged)
         else:  # f1 has no NaN: the same tests
-            converged = np.minimum(abs1, abs2) <= self.fatol
+            converged = np.minimum(abs1, abs2, out=abs1) <= self.fatol
             failed = None
-        self.dx = np.abs(x2 - x1)
-        self.tol = np.abs(xmin) * _XRTOL + _XATOL
+        self.dx = np.subtract(x2, x1, out=abs2)
+        np.abs(self.dx, out=self.dx)
+        self.tol = np.abs(xmin, out=xmin)
+        np.multiply(self.tol, _XRTOL, out=self.tol)
+        np.add(self.tol, _XATOL, out=self.tol)
         if failed is None:
             converged |= self.dx < self.tol
             stop = converged & self.alive
@@ -996,14 +1078,15 @@ class _Chandrupatla:
         if self.nit.size and self.nit.max() >= _MAXITER:  # not converged: NaN
             stop |= (self.nit >= _MAXITER) & self.alive
         if stop.any():
-            self.out[self.where[stop]] = np.where(converged[stop], xmin[stop], np.nan)
+            xmin = _select(np.negative(smaller[stop], dtype=np.int64), x1[stop], x2[stop])
+            self.out[self.where[stop]] = np.where(converged[stop], xmin, np.nan)
             self.alive &= ~stop
             count = np.count_nonzero(self.alive)
             if 2 * count <= self.alive.size:  # drop the converged brackets
                 self._keep(self.alive)
 
     _ARRAYS = ("where", "alive", "x1", "f1", "x2", "f2", "x3", "f3", "fatol", "t", "dx", "tol",
-               "nit")
+               "nit", "sign1")
 
     def _keep(self, mask: NDArray[np.bool_]) -> None:
         self.h.keep(mask)
@@ -1013,6 +1096,12 @@ class _Chandrupatla:
     @classmethod
     def merge(cls, parts: list[_Chandrupatla]) -> _Chandrupatla | None:
         """One instance with the brackets left of ``parts`` (of one hemisphere and output)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for part in parts:
+                if part.size and not part.started:  # the first iteration (bisection) of all
+                    part._next()
+                    part._check(first=False)
+        parts = [part for part in parts if part.size]
         if not parts:
             return None
         for part in parts:
@@ -1024,6 +1113,10 @@ class _Chandrupatla:
                 setattr(merged, name, np.concatenate([getattr(merged, name),
                                                       getattr(part, name)]))
         return merged
+
+
+#: The bits of 0.5 (the bisection step of Chandrupatla's method).
+_HALF_BITS = np.float64(0.5).view(np.int64)
 
 
 def _select(mask: NDArray[np.int64], a: FloatArray, b: FloatArray) -> FloatArray:
