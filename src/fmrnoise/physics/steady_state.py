@@ -1211,11 +1211,16 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
         keys = (np.where(sub_filled, sub_psi, np.inf),
                 np.where(sub_filled, np.arctan2(1.0, sub_x), np.inf))
         order = np.lexsort(keys, axis=-1)
-        x, psi, filled = x.copy(), psi.copy(), filled.copy()
-        for a, sub in ((x, sub_x), (psi, sub_psi), (filled, sub_filled)):
+        x, psi = x.copy(), psi.copy()
+        for a, sub in ((x, sub_x), (psi, sub_psi)):
             a[unsorted] = np.take_along_axis(sub, order, axis=-1)
-        row, slot = np.nonzero(filled)
-        theta = np.arctan2(1.0, x[row, slot])
+        # now every row is left-aligned; recompute theta on the sorted rows only
+        row = np.repeat(np.arange(n), n_found)
+        slot = np.arange(row.size) - start[row]
+        moved = np.zeros(n, dtype=bool)
+        moved[unsorted] = True
+        moved = np.flatnonzero(moved[row])
+        theta[moved] = np.arctan2(1.0, x[row[moved], slot[moved]])
     if x.shape[-1] > max_states:  # the first max_states by theta
         kept = slot < max_states
         row, slot, theta = row[kept], slot[kept], theta[kept]
