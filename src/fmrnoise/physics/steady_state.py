@@ -1261,9 +1261,10 @@ def _slot_values(flat: Model, law: DampingLaw | None, b_all: FloatArray, n: int,
     of ``flat`` (b = B0 + omega_d ``b_all``): their points ``row``, x = cot(theta), psi (before
     principal_lag) and theta."""
     psi = principal_lag(psi)
-    sin = 1.0 / np.hypot(1.0, x)
+    hypot = np.hypot(1.0, x)
+    sin = 1.0 / hypot
     with np.errstate(invalid="ignore"):
-        cos = np.where(np.isinf(x), np.sign(x), x / np.hypot(1.0, x))
+        cos = np.where(np.isinf(x), np.sign(x), x / hypot)
 
     def per_slot(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, (n,))[row]
@@ -1282,9 +1283,10 @@ def _slot_values(flat: Model, law: DampingLaw | None, b_all: FloatArray, n: int,
         kap = kappa_of(model, alpha, spin_current)
         dkap = kappa_derivative(model, theta, law) if theta_dependent else np.zeros_like(kap)
     # Omega cos(psi)/sin(theta) = b/cos(theta) at a fixed point with cos(theta) != 0.
-    off_equator = cos != 0
-    w = np.where(off_equator, b / np.where(off_equator, cos, 1.0),
-                 omega * np.cos(psi) / np.where(off_equator, 1.0, sin))
+    equator = np.flatnonzero(cos == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = b / cos
+    w[equator] = omega[equator] * np.cos(psi[equator]) / sin[equator]
     trace, det = jacobian(kap, dkap, alpha, sin, cos, w)
     scale = np.abs(b) + np.abs(kap) + omega
     residual = residual_of(b, omega, kap, theta, psi)
