@@ -491,19 +491,19 @@ def _brackets(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatA
             points, coef, equator = chunk[tabulated], coef[:, tabulated], equator[tabulated]
             for i in range(0, points.size, TABLE_BLOCK):
                 block = slice(i, i + TABLE_BLOCK)
-                found, deferred = _table_brackets(points[block], coef[:, block], equator[block])
+                found, uncertain = _table_brackets(points[block], coef[:, block],
+                                                   equator[block])
                 brackets.append(found)
-                if deferred is not None:  # wait for one evaluation of all uncertain nodes
-                    unsure.append(deferred)
+                if uncertain.size:  # these wait for one evaluation of all uncertain nodes
+                    uncertain += i
+                    unsure.append((points[uncertain], coef[:, uncertain], equator[uncertain]))
             slow.append(chunk[~tabulated])
         if unsure:
-            offsets = np.cumsum([0] + [u[1].shape[0] for u in unsure[:-1]])
-            later.append(_resolve(evaluator, b, omega, scale,
-                                  np.concatenate([u[0] for u in unsure]),
-                                  np.concatenate([u[1] for u in unsure]),
-                                  np.concatenate([u[2] + o for u, o in zip(unsure, offsets,
-                                                                           strict=True)]),
-                                  np.concatenate([u[3] for u in unsure])))
+            points, coef, equator = (np.concatenate([u[j] for u in unsure], axis=-1)
+                                     for j in range(3))
+            later += [_table_resolve(evaluator, b, omega, scale, points[i:i + TABLE_BLOCK],
+                                     coef[:, i:i + TABLE_BLOCK], equator[i:i + TABLE_BLOCK])
+                      for i in range(0, points.size, TABLE_BLOCK)]
         active = np.concatenate([np.zeros(0, dtype=np.intp), *slow])
     block = max(1, BLOCK_SIZE // (N_THETA_NODES + 4 * N_LOG_NODES))
     later += [_bracket_block(evaluator, b, omega, scale, kap_ends, active[i:i + block])
@@ -707,50 +707,68 @@ def _table_rows(closed: LeadKappa, b: FloatArray, omega: FloatArray,
 
 
 def _table_brackets(points: NDArray[np.intp], coef: FloatArray,
-                    equator_positive: NDArray[np.bool_]) -> tuple[tuple, tuple | None]:
+                    equator_positive: NDArray[np.bool_]
+                    ) -> tuple[tuple[NDArray[np.intp], FloatArray, FloatArray],
+                               NDArray[np.intp]]:
     """Brackets of :func:`_bracket_block` for points whose log grids are clipped, from
     :func:`_table_rows` ((14, M) coefficients, (M,) near-equator signs): (point, x_left,
-    x_right) by point and in ascending x, for the points whose tabulated signs are all certain;
-    for the others (points, their (M', nodes) signs, and the (row, node) pairs where the sign is
-    uncertain, to be set), or None.
+    x_right) by point and in ascending x, of the points whose tabulated signs are all certain,
+    and the rows of the others (for :func:`_table_resolve`).
 
     h < 0 on the near-pole nodes and > 0 on the near-equator ones (:func:`_table_rows`), so only
     the gaps between theta nodes and at the four junctions with the log grids can hold a sign
     change (the gap between the two near-equator nodes taken side by side holds none).
     """
     x, _, _, _, basis = _node_table()
-    m, k = N_LOG_NODES, N_THETA_NODES // 2
+    k = N_THETA_NODES // 2
     value = coef.T @ basis  # (M, theta nodes): D² h over its bound, lower then upper hemisphere
     # signs on the nodes _SIGN_NODES: h < 0 next to the poles, > 0 on the near-equator nodes
-    # (points where that is not certain wait, below)
     above = value > 1.0  # certainly h > 0
-    below = value < -1.0  # certainly h < 0
     positive = np.empty((points.size, 2 * k + 4), dtype=bool)
     positive[:, 0] = positive[:, -1] = False
     positive[:, 1:k + 1] = above[:, :k]
     positive[:, k + 1:k + 3] = True
     positive[:, k + 3:-1] = above[:, k:]
-    row = node = np.zeros(0, dtype=np.intp)
-    if np.count_nonzero(above) + np.count_nonzero(below) < value.size:
-        row, node = np.divmod(np.flatnonzero(~(above | below)), 2 * k)
-        node += np.where(node < k, m, 3 * m)
-    if not equator_positive.all():
-        rows_eq = np.flatnonzero(~equator_positive)
-        row = np.concatenate([row, np.repeat(rows_eq, 2 * m)])
-        node = np.concatenate([node, np.tile(np.arange(m + k, 3 * m + k), rows_eq.size)])
     change = positive[:, 1:] != positive[:, :-1]
-    deferred = None
-    if row.size:
-        rows, row = np.unique(row, return_inverse=True)
-        full = np.empty((rows.size, x.size), dtype=bool)
-        full[:, :m] = full[:, -m:] = False
-        full[:, m:m + k] = positive[rows, 1:k + 1]
-        full[:, m + k:3 * m + k] = equator_positive[rows, np.newaxis]
-        full[:, 3 * m + k:3 * m + 2 * k] = positive[rows, k + 3:-1]
-        deferred = (points[rows], full, row, node)
-        change[rows] = False
+    uncertain = ~equator_positive
+    below = value < -1.0  # certainly h < 0
+    if np.count_nonzero(above) + np.count_nonzero(below) < value.size:
+        uncertain[np.flatnonzero(~(above | below)) // (2 * k)] = True
+    uncertain = np.flatnonzero(uncertain)
+    change[uncertain] = False
     row, col = np.divmod(np.flatnonzero(change), change.shape[1])
-    return (points[row], x[_SIGN_NODES[col]], x[_SIGN_NODES[col + 1]]), deferred
+    return (points[row], x[_SIGN_NODES[col]], x[_SIGN_NODES[col + 1]]), uncertain
+
+
+def _table_resolve(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
+                   points: NDArray[np.intp], coef: FloatArray,
+                   equator_positive: NDArray[np.bool_]
+                   ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Brackets of points whose tabulated signs (:func:`_table_brackets`) are not all certain:
+    h on the uncertain nodes as :func:`_bracket_block` computes it."""
+    x, c2, s2, sin2, basis = _node_table()
+    m, k = N_LOG_NODES, N_THETA_NODES // 2
+    value = coef.T @ basis
+    above = value > 1.0
+    positive = np.empty((points.size, x.size), dtype=bool)
+    positive[:, :m] = positive[:, -m:] = False
+    positive[:, m:m + k] = above[:, :k]
+    positive[:, m + k:3 * m + k] = equator_positive[:, np.newaxis]
+    positive[:, 3 * m + k:3 * m + 2 * k] = above[:, k:]
+    row, node = np.divmod(np.flatnonzero(~(above | (value < -1.0))), 2 * k)
+    node += np.where(node < k, m, 3 * m)
+    rows_eq = np.flatnonzero(~equator_positive)
+    row = np.concatenate([row, np.repeat(rows_eq, 2 * m)])
+    node = np.concatenate([node, np.tile(np.arange(m + k, 3 * m + k), rows_eq.size)])
+    point = points[row]
+    kap = evaluator.rows(point).closed(c2[node], s2[node])
+    h = _h(x[node], b[point], omega[point], kap, sin2[node], scale[point])
+    positive[row, node] = h > 0
+    finite = None
+    if not np.all(np.isfinite(h)):
+        finite = np.ones_like(positive)
+        finite[row, node] = np.isfinite(h)
+    return _sign_changes(points, positive, finite)
 
 
 def _sign_nodes() -> NDArray[np.intp]:
@@ -779,53 +797,36 @@ def _sign_changes(points: NDArray[np.intp], positive: NDArray[np.bool_],
     return points[row], x[col], x[col + 1]
 
 
-def _resolve(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
-             points: NDArray[np.intp], positive: NDArray[np.bool_], row: NDArray[np.intp],
-             node: NDArray[np.intp]) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    """Brackets of the points whose tabulated signs are uncertain at the (row, node) pairs: h
-    there as :func:`_bracket_block` computes it."""
-    x, c2, s2, sin2, _ = _node_table()
-    point = points[row]
-    kap = evaluator.rows(point).closed(c2[node], s2[node])
-    h = _h(x[node], b[point], omega[point], kap, sin2[node], scale[point])
-    positive[row, node] = h > 0
-    finite = None
-    if not np.all(np.isfinite(h)):
-        finite = np.ones_like(positive)
-        finite[row, node] = np.isfinite(h)
-    return _sign_changes(points, positive, finite)
-
-
 def _refine(evaluator: _Kappa, b: FloatArray, omega: FloatArray, scale: FloatArray,
             idx: NDArray[np.intp], x_left: FloatArray,
             x_right: FloatArray) -> tuple[FloatArray, FloatArray | None]:
     """Roots of h in the brackets [x_left, x_right] of points ``idx`` (Chandrupatla), NaN where
     the refinement fails, and with lead damping kappa at them (as ``_Kappa.at_x``; else None).
 
-    Blocks of REFINE_BLOCK brackets (the work arrays stay in the CPU cache) iterate until few of
-    their brackets are left; those of all blocks of a hemisphere then finish together.
+    Blocks of REFINE_BLOCK brackets of one hemisphere (the work arrays stay in the CPU cache)
+    iterate until few of their brackets are left; those of all blocks then finish together.
     """
     roots = np.empty(idx.size)
     kap = np.empty(idx.size) if evaluator.closed is not None else None
+    states, small = [], []
     for upper in (True, False):  # one hemisphere at a time
         part = np.flatnonzero((x_left > 0) == upper)
-        tails = []
         for block in (part[i:i + REFINE_BLOCK] for i in range(0, part.size, REFINE_BLOCK)):
             root_function = _RootFunction(evaluator, b, omega, scale, idx[block], upper)
-            coefficients = root_function.arrays
             state = _Chandrupatla(root_function, x_left[block], x_right[block], block, roots)
-            tails.append(state.run(until=REFINE_TAIL))
-            if kap is not None:
-                kap[block] = np.nan  # filled below, once every root of the block is known
-                tails[-1].coefficients = (block, coefficients)
-        tail = _Chandrupatla.merge(tails)
-        if tail is not None:
-            tail.run(until=0)
-        if kap is not None:
-            for state in tails:
-                block, coefficients = state.coefficients
-                with np.errstate(invalid="ignore"):  # NaN where a refinement failed
-                    kap[block] = _RootFunction.kappa(coefficients, roots[block])[0]
+            state.coefficients = (block, root_function.arrays)
+            (small if block.size < REFINE_BLOCK // 2 else states).append(state)
+    blocks = [state.coefficients for state in states + small]
+    if small:  # partial blocks of both hemispheres run together
+        states.append(_Chandrupatla.merge(small))
+    tails = [state.run(until=REFINE_TAIL) for state in states if state is not None]
+    tail = _Chandrupatla.merge(tails)  # both hemispheres: the coefficients become per bracket
+    if tail is not None:
+        tail.run(until=0)
+    if kap is not None:
+        for block, coefficients in blocks:
+            with np.errstate(invalid="ignore"):  # NaN where a refinement failed
+                kap[block] = _RootFunction.kappa(coefficients, roots[block])[0]
     return roots, kap
 
 
@@ -926,14 +927,16 @@ class _RootFunction:
         self.arrays = [a[mask] if a.ndim else a for a in self.arrays]
 
     def extend(self, other: _RootFunction) -> None:
-        """Append the brackets of ``other`` (same hemisphere and evaluator)."""
+        """Append the brackets of ``other`` (same evaluator; a coefficient shared by all
+        brackets of both stays shared, the others become per bracket)."""
+        size = self.idx.size
         self.idx, self.b, self.omega, self.scale = (
             np.concatenate([a, c]) for a, c in ((self.idx, other.idx), (self.b, other.b),
                                                 (self.omega, other.omega),
                                                 (self.scale, other.scale)))
-        self.arrays = [np.concatenate([np.broadcast_to(a, self.idx.size - other.idx.size),
-                                       np.broadcast_to(c, other.idx.size)])
-                       if a.ndim or c.ndim or a != c else a
+        self.arrays = [a if a.ndim == c.ndim == 0 and a.tobytes() == c.tobytes()
+                       else np.concatenate([np.broadcast_to(a, size),
+                                            np.broadcast_to(c, other.idx.size)])
                        for a, c in zip(self.arrays, other.arrays, strict=True)]
 
 
@@ -1102,13 +1105,15 @@ class _Chandrupatla:
 
     @classmethod
     def merge(cls, parts: list[_Chandrupatla]) -> _Chandrupatla | None:
-        """One instance with the brackets left of ``parts`` (of one hemisphere and output)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for part in parts:
-                if part.size and not part.started:  # the first iteration (bisection) of all
-                    part._next()
-                    part._check(first=False)
+        """One instance with the brackets left of ``parts`` (of one output)."""
         parts = [part for part in parts if part.size]
+        if any(part.started for part in parts):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for part in parts:
+                    if not part.started:  # the first iteration (bisection) of all
+                        part._next()
+                        part._check(first=False)
+            parts = [part for part in parts if part.size]
         if not parts:
             return None
         for part in parts:
