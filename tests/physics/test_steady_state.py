@@ -431,3 +431,47 @@ def test_tabulated_lead_damping_brackets_equal_the_node_by_node_ones(on_nodes):
     # most points go through the tabulated signs
     _, _, certain = ss._table_rows(closed, b, omega, scale)
     assert np.mean(certain) > 0.5
+
+
+@pytest.mark.parametrize("law", [None, r6_law(0.3081, 0.001291)], ids=["lead_damping", "law"])
+def test_root_refinement_equals_scipy_find_root_bit_for_bit(law):
+    """steady_state refines the brackets with its own Chandrupatla iteration (SciPy's
+    operations without SciPy's overhead): the roots must be those of
+    scipy.optimize.elementwise.find_root on the same h, bit for bit, including brackets whose
+    ends have the same sign (no root: NaN) and a root on a bracket's end."""
+    from scipy.optimize import elementwise
+
+    from fmrnoise.physics import steady_state as ss
+    from fmrnoise.physics.llg import LeadKappa
+
+    if law is None:
+        model = _lead_points(np.random.default_rng(3), 2000)
+    else:
+        rng = np.random.default_rng(3)
+        model = Model(omega_d=rng.uniform(-1.1, -0.9, 2000), Omega=rng.uniform(0.0, 0.3, 2000))
+    n = 2000
+    model = model.map_arrays(lambda a: np.broadcast_to(a, (n,)))
+    closed = LeadKappa.from_model(model) if law is None else None
+    evaluator, b, omega, scale, kap_ends, pole = ss._setup(model, law, closed)
+    active = np.flatnonzero(~pole)
+    idx, x_left, x_right = ss._brackets(evaluator, b, omega, scale,
+                                        np.max(np.abs(kap_ends), axis=-1), active)
+    # add brackets without a sign change and one with a root on its end
+    idx = np.concatenate([idx, idx[:5], idx[:1]])
+    x_left = np.concatenate([x_left, x_left[:5], x_left[:1]])
+    x_right = np.concatenate([x_right, x_left[:5] * (1 + 1e-3), x_right[:1]])
+    roots, kap = ss._refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    x_right[-1] = roots[0]
+
+    def h(x, point):
+        kap_x, sin2 = evaluator.rows(point).at_x(x)
+        return ss._h(x, b[point], omega[point], kap_x, sin2, scale[point])
+
+    roots, kap = ss._refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    result = elementwise.find_root(h, (x_left, x_right), args=(idx,))
+    expected = np.where(result.success, result.x, np.nan)
+    assert_array_equal(roots, expected)
+    assert np.sum(np.isnan(roots)) >= 5
+    if law is None:  # kappa at the roots, as _Kappa.at_x
+        finite = np.isfinite(roots)
+        assert_array_equal(kap[finite], evaluator.rows(idx[finite]).at_x(roots[finite])[0])

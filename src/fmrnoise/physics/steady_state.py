@@ -11,8 +11,10 @@ roots of
 which resolves the states near the poles and near the equator to full relative precision. A
 constant kappa gives a quadratic in x^2 (closed form); a theta-dependent kappa (lead-induced damping
 and torque, or a user-supplied damping law) is bracketed on a grid and refined by Chandrupatla's
-method (the operations of ``scipy.optimize.elementwise.find_root``, without its overhead).
-Everything is vectorized over the grid of the model.
+method (the operations of ``scipy.optimize.elementwise.find_root``, without its overhead). With
+lead damping the signs of h on the grid come mostly from a tabulated polynomial (one matrix
+product per block of points, see the section below). Everything is vectorized over the grid of the
+model.
 """
 
 from __future__ import annotations
@@ -172,12 +174,18 @@ def steady_states(model: Model, max_states: int = 4,
     in theta, extended by ``N_LOG_NODES`` nodes logarithmic in |x| towards the equator (down to
     below the near-resonance roots |x| ~ |b|/Omega) and as many towards the pole (beyond the
     near-pole roots |x| ~ max|kappa|/Omega, the poles' kappa included), then refined to
-    round-off; two roots closer than a grid cell (a state pair about to merge) can be missed.
+    round-off by Chandrupatla's method (SciPy's ``elementwise.find_root``, operation for
+    operation); two roots closer than a grid cell (a state pair about to merge) can be missed.
     With ``lead_damping``, kappa, alpha and I_s come from their closed form in cos²(theta/2)
     (:class:`fmrnoise.physics.llg.LeadKappa`, the algebra of docs/theory.md §5), a few operations
     per node instead of the step lists; ``llg.stationarity_residual`` (the step-list path) checks
     the states independently, as the dot-voltage stage does. kappa' = d kappa/d theta enters the
-    Jacobian by complex step.
+    Jacobian by complex step. With ``lead_damping`` the signs of h on the theta nodes come from a
+    table: D² h (D kappa's positive denominator) is a sum of 14 fixed functions of the node with
+    per-point coefficients, one matrix product per block of points, and its sign is taken where
+    it exceeds a bound of its round-off by far; h is computed node by node elsewhere (and at
+    every node of the points whose log grids do not sit at their clipped ends), so the brackets
+    and roots are those of the node-by-node evaluation, bit for bit (docs/theory.md §3).
     """
     if not 1 <= max_states <= np.iinfo(np.int8).max:
         raise ValueError(f"max_states: must be in [1, 127], got {max_states!r}")
@@ -1136,14 +1144,6 @@ def _select(mask: NDArray[np.int64], a: FloatArray, b: FloatArray) -> FloatArray
     branches of ``np.where`` (slow on random masks)."""
     a, b = a.view(np.int64), b.view(np.int64)
     return (b ^ ((a ^ b) & mask)).view(np.float64)
-
-
-def _swap(mask: NDArray[np.int64], a: FloatArray, b: FloatArray,
-          new: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(new, where(mask, a, b), where(mask, b, a)) for a mask of -1 and 0, bit for bit."""
-    a_int, b_int = a.view(np.int64), b.view(np.int64)
-    flip = (a_int ^ b_int) & mask
-    return new, (b_int ^ flip).view(np.float64), (a_int ^ flip).view(np.float64)
 
 
 def _deduplicate(idx: NDArray[np.intp], x: FloatArray) -> NDArray[np.intp]:
