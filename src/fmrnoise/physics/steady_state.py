@@ -1211,7 +1211,9 @@ def _assemble(flat: Model, law: DampingLaw | None, x: FloatArray, psi: FloatArra
     disorder = slot != np.arange(row.size) - start[row]  # not left-aligned
     disorder[1:] |= (row[1:] == row[:-1]) & ~(theta[1:] > theta[:-1])
     if disorder.any():
-        unsorted = np.unique(row[disorder])
+        unsorted = np.zeros(n, dtype=bool)
+        unsorted[row[disorder]] = True
+        unsorted = np.flatnonzero(unsorted)
         sub_x, sub_psi, sub_filled = x[unsorted], principal_lag(psi[unsorted]), filled[unsorted]
         keys = (np.where(sub_filled, sub_psi, np.inf),
                 np.where(sub_filled, np.arctan2(1.0, sub_x), np.inf))
