@@ -383,3 +383,95 @@ def test_lead_damping_states_match_the_step_list_kappa():
                                      np.where(keep, s.psi, 0.0))
     assert np.all(residual[keep] <= 1e-14)
     assert_allclose(residual[keep], s.residual[keep], atol=1e-15)
+
+
+def _lead_points(rng: np.random.Generator, n: int) -> Model:
+    """n points with random magnetic leads, bias, damping and spin, near and off resonance."""
+    def log_uniform(low: float, high: float) -> np.ndarray:
+        return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+    return Model(lead_damping=True, total_spin=log_uniform(5.0, 200.0),
+                 alpha0=log_uniform(1e-4, 0.1), mu_l=rng.uniform(-4.0, 4.0, n),
+                 mu_r=rng.uniform(-4.0, 4.0, n), rho_up=log_uniform(0.1, 3.0),
+                 rho_down=log_uniform(0.1, 3.0), gamma_l_up=log_uniform(1e-2, 30.0),
+                 gamma_l_down=log_uniform(1e-2, 3.0), gamma_r_up=log_uniform(1e-2, 30.0),
+                 gamma_r_down=log_uniform(1e-2, 3.0), omega_d=rng.uniform(-2.0, 0.5, n),
+                 Omega=log_uniform(1e-4, 0.5))
+
+
+@pytest.mark.parametrize("on_nodes", [False, True], ids=["random", "roots_on_nodes"])
+def test_tabulated_lead_damping_brackets_equal_the_node_by_node_ones(on_nodes):
+    """With lead damping the signs of h come from a tabulated polynomial where it is certain
+    (steady_state._table_rows): the brackets must be those of the node-by-node evaluation, bit
+    for bit, also with roots placed on nodes (or within round-off of them), where the tabulated
+    signs are uncertain and h is evaluated node by node."""
+    from fmrnoise.physics import steady_state as ss
+    from fmrnoise.physics.llg import LeadKappa
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    model = _lead_points(rng, n).map_arrays(lambda a: np.broadcast_to(a, (n,)))
+    closed = LeadKappa.from_model(model)
+    if on_nodes:  # Omega such that h = 0 on a node: b²/x² + kappa² sin² = Omega²
+        x, c2, s2, sin2, _ = ss._node_table()
+        node = rng.integers(0, x.size, n)
+        kap = closed(c2[node], s2[node])
+        omega = np.sqrt(((model.B0 + model.omega_d) / x[node]) ** 2 + kap**2 * sin2[node])
+        model = model.replace(Omega=omega * (1 + rng.choice([0.0, 1e-16, -1e-16, 1e-13], n)))
+        closed = LeadKappa.from_model(model)
+    evaluator, b, omega, scale, kap_ends, pole = ss._setup(model, None, closed)
+    active = np.flatnonzero(~pole)
+    kap_scale = np.max(np.abs(kap_ends), axis=-1)
+    tabulated = ss._brackets(evaluator, b, omega, scale, kap_scale, active)
+    by_node = ss._brackets(evaluator, b, omega, scale, kap_scale, active, tabulate=False)
+    assert tabulated[0].size > 2 * n - 10
+    order_t, order_n = (np.lexsort((x_left, idx)) for idx, x_left, _ in (tabulated, by_node))
+    for a, c in zip(tabulated, by_node, strict=True):
+        assert_array_equal(a[order_t], c[order_n])
+    # most points go through the tabulated signs
+    _, _, certain = ss._table_rows(closed, b, omega, scale)
+    assert np.mean(certain) > 0.5
+
+
+@pytest.mark.parametrize("law", [None, r6_law(0.3081, 0.001291)], ids=["lead_damping", "law"])
+def test_root_refinement_equals_scipy_find_root_bit_for_bit(law):
+    """steady_state refines the brackets with its own Chandrupatla iteration (SciPy's
+    operations without SciPy's overhead): the roots must be those of
+    scipy.optimize.elementwise.find_root on the same h, bit for bit, including brackets whose
+    ends have the same sign (no root: NaN) and a root on a bracket's end."""
+    from scipy.optimize import elementwise
+
+    from fmrnoise.physics import steady_state as ss
+    from fmrnoise.physics.llg import LeadKappa
+
+    if law is None:
+        model = _lead_points(np.random.default_rng(3), 2000)
+    else:
+        rng = np.random.default_rng(3)
+        model = Model(omega_d=rng.uniform(-1.1, -0.9, 2000), Omega=rng.uniform(0.0, 0.3, 2000))
+    n = 2000
+    model = model.map_arrays(lambda a: np.broadcast_to(a, (n,)))
+    closed = LeadKappa.from_model(model) if law is None else None
+    evaluator, b, omega, scale, kap_ends, pole = ss._setup(model, law, closed)
+    active = np.flatnonzero(~pole)
+    idx, x_left, x_right = ss._brackets(evaluator, b, omega, scale,
+                                        np.max(np.abs(kap_ends), axis=-1), active)
+    # add brackets without a sign change and one with a root on its end
+    idx = np.concatenate([idx, idx[:5], idx[:1]])
+    x_left = np.concatenate([x_left, x_left[:5], x_left[:1]])
+    x_right = np.concatenate([x_right, x_left[:5] * (1 + 1e-3), x_right[:1]])
+    roots, kap = ss._refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    x_right[-1] = roots[0]
+
+    def h(x, point):
+        kap_x, sin2 = evaluator.rows(point).at_x(x)
+        return ss._h(x, b[point], omega[point], kap_x, sin2, scale[point])
+
+    roots, kap = ss._refine(evaluator, b, omega, scale, idx, x_left, x_right)
+    result = elementwise.find_root(h, (x_left, x_right), args=(idx,))
+    expected = np.where(result.success, result.x, np.nan)
+    assert_array_equal(roots, expected)
+    assert np.sum(np.isnan(roots)) >= 5
+    if law is None:  # kappa at the roots, as _Kappa.at_x
+        finite = np.isfinite(roots)
+        assert_array_equal(kap[finite], evaluator.rows(idx[finite]).at_x(roots[finite])[0])

@@ -138,13 +138,7 @@ class LeadKappa:
         alpha omega_d - I_s/S with the coefficients folded together (fewer operations per angle):
         k0 + k_s s² + k_c c² + sum_sigma (i_sigma/S) V_d^sigma.
         """
-        k = self._folded()
-        c2s2 = c2 * s2
-        v_up = (c2 * k["n_up"] + s2 * k["n_down"] - k["p_up"] * c2s2) / (
-            c2 * self.g_up + s2 * self.g_down)
-        v_down = (c2 * k["d_down"] + s2 * k["d_up"] - k["p_down"] * c2s2) / (
-            c2 * self.g_down + s2 * self.g_up)
-        return k["k0"] + (s2 * k["k_s"] + c2 * k["k_c"]) + (v_up + v_down)
+        return folded_kappa(self._folded(), self.g_up, self.g_down, c2, s2)
 
     def _folded(self) -> dict[str, FloatArray]:
         """Coefficients of :meth:`__call__`, computed once per instance."""
@@ -171,6 +165,21 @@ class LeadKappa:
     def derivative(self, theta: ArrayLike) -> FloatArray:
         """d kappa / d theta [E0/rad] by complex step (exact to round-off)."""
         return complex_step(self.at_theta, theta)
+
+
+def folded_kappa(k: dict[str, FloatArray], g_up: ArrayLike, g_down: ArrayLike, c2: ArrayLike,
+                 s2: ArrayLike) -> FloatArray:
+    """kappa [E0] from the folded coefficients ``k`` of :meth:`LeadKappa._folded` and the sums of
+    the tunnel widths G^up, G^down, at c² = cos²(theta/2), s² = sin²(theta/2).
+
+    The operations of :meth:`LeadKappa.__call__` (which calls this), for callers that fold the
+    coefficients once and evaluate them on many angles (the steady-state root refinement).
+    """
+    c2s2 = c2 * s2
+    v_up = (c2 * k["n_up"] + s2 * k["n_down"] - k["p_up"] * c2s2) / (c2 * g_up + s2 * g_down)
+    v_down = (c2 * k["d_down"] + s2 * k["d_up"] - k["p_down"] * c2s2) / (c2 * g_down
+                                                                         + s2 * g_up)
+    return k["k0"] + (s2 * k["k_s"] + c2 * k["k_c"]) + (v_up + v_down)
 
 
 def complex_step(function: Callable[[np.ndarray], np.ndarray], theta: ArrayLike) -> FloatArray:
