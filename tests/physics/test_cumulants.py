@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fmrnoise import Model, cumulants, dot_voltage, noise, steps
+from fmrnoise.physics.cumulants import _state_kernels, _unbiased_kernels
 from fmrnoise.physics.transport import conductances
 
 NORMAL = {"gamma_l_up": 0.3, "gamma_l_down": 0.3, "gamma_r_up": 0.5, "gamma_r_down": 0.5}
@@ -272,6 +273,20 @@ def test_series_and_divided_differences_agree_at_the_switch(T, offset):
     size = scale(model, 1.2, phidot)
     assert np.all(np.abs(result.C3 - result.C3_quadrature) <= 1e-14 * size)
     assert np.all(np.abs(2 * result.C2 - noise(model, 1.2, phidot).S) <= 1e-14 * size)
+
+
+@pytest.mark.parametrize("T", [0.0, 1e-3, 0.1, 1e3])
+def test_unbiased_kernels_equal_the_general_ones(T):
+    # at V = 0 the closed form takes its kernels from one pair kernel (odd and even parts);
+    # they must be the general path's values exactly, across the series/divided-difference switch
+    rng = np.random.default_rng(5)
+    phidot = np.concatenate([[0.0, T, -T, 1e-300], rng.uniform(-3, 3, 200),
+                             T * rng.uniform(-1.5, 1.5, 200)])
+    temp = np.full_like(phidot, T)
+    fast = _unbiased_kernels(phidot, np.zeros_like(phidot), temp)
+    general = _state_kernels(phidot, np.zeros_like(phidot), temp)
+    for mine, theirs in zip(fast, general, strict=True):
+        np.testing.assert_array_equal(np.broadcast_to(mine, phidot.shape), theirs)
 
 
 def test_extreme_inputs_are_finite():

@@ -170,8 +170,14 @@ def _triple(s: tuple[FloatArray, ...], e: tuple[FloatArray, ...], T: FloatArray)
         """u_i+shift for the chosen pair i (cyclic)."""
         return np.where(first, u[shift], np.where(second, u[(shift + 1) % 3], u[(shift + 2) % 3]))
 
-    a, b, span = pick(s, 0), pick(s, 1), -pick(s, 2)
-    e_a, e_b, k_span = pick(e, 0), pick(e, 1), 4 * T + pick(e, 2)
+    return _triple_kernel(pick(s, 0), pick(s, 1), -pick(s, 2), pick(e, 0), pick(e, 1),
+                          4 * T + pick(e, 2), T)
+
+
+def _triple_kernel(a: FloatArray, b: FloatArray, span: FloatArray, e_a: FloatArray,
+                   e_b: FloatArray, k_span: FloatArray, T: FloatArray) -> FloatArray:
+    """Phi = -(2/3)(a - b) + K(a + b) [E(a) - E(b)] / 2(a + b) of :func:`_triple` for its
+    chosen pair (a, b), span = a + b the largest separation, k_span = K(span) [E0]."""
     T = np.broadcast_to(T, span.shape)
     small = np.abs(span) <= 2 * _TAU * T  # also span == 0 at T == 0
     out = k_span / (2 * np.where(small, 1.0, span)) * (e_a - e_b) - 2 * (a - b) / 3
@@ -187,6 +193,27 @@ def _triple(s: tuple[FloatArray, ...], e: tuple[FloatArray, ...], T: FloatArray)
             series += c * h
         out[small] = (a - b) * (k_span * series / two_t - 2 / 3)
     return out
+
+
+def _state_kernels(phidot: FloatArray, volt: FloatArray, T: FloatArray) -> tuple[FloatArray, ...]:
+    """The kernels of a state (:func:`_closed_form`) [E0]: E and xi at the separations phidot,
+    V, V + phidot, V - phidot, then Phi_a and Phi_b."""
+    e, xi = _pair_kernels(np.stack(np.broadcast_arrays(phidot, volt, volt + phidot,
+                                                      volt - phidot)), T)
+    e_phi, e_v, e_plus, e_minus = e
+    phi_a = _triple((phidot, volt - phidot, -volt), (e_phi, e_minus, e_v), T)
+    phi_b = _triple((phidot, volt, -volt - phidot), (e_phi, e_v, e_plus), T)
+    return (*e, *xi, phi_a, phi_b)
+
+
+def _unbiased_kernels(phidot: FloatArray, volt: FloatArray,
+                      T: FloatArray) -> tuple[FloatArray, ...]:
+    """:func:`_state_kernels` at V = 0, from one pair kernel: E is even, xi and Phi are odd and
+    E(0) = xi(0) = 0, so the values are the same (up to the sign of zeros) [E0]."""
+    (e_phi,), (xi_phi,) = _pair_kernels(phidot[np.newaxis], T)
+    zero = np.zeros_like(phidot)  # Phi_b = Phi(0, phidot, phidot): the pair (phidot, 0)
+    phi_b = _triple_kernel(phidot, zero, phidot, e_phi, zero, 4 * T + e_phi, T)
+    return e_phi, 0.0, e_phi, e_phi, xi_phi, 0.0, xi_phi, -xi_phi, -phi_b, phi_b
 
 
 def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, T, rho_up, rho_down, g_lu,
@@ -209,12 +236,9 @@ def _closed_form(theta: FloatArray, phidot: FloatArray, mu_l, mu_r, T, rho_up, r
     """
     ch2, sh2 = half_angles(theta)
     volt = mu_l - mu_r
-    e, xi = _pair_kernels(np.stack(np.broadcast_arrays(phidot, volt, volt + phidot,
-                                                      volt - phidot)), T)
-    e_phi, e_v, e_plus, e_minus = e
-    xi_phi, xi_v, xi_plus, xi_minus = xi
-    phi_a = _triple((phidot, volt - phidot, -volt), (e_phi, e_minus, e_v), T)
-    phi_b = _triple((phidot, volt, -volt - phidot), (e_phi, e_v, e_plus), T)
+    kernels = _state_kernels if np.any(volt) else _unbiased_kernels
+    e_phi, e_v, e_plus, e_minus, xi_phi, xi_v, xi_plus, xi_minus, phi_a, phi_b = kernels(
+        phidot, volt, T)
 
     c1 = c2 = c3 = 0.0
     for (rho, l_same, l_opp, r_same, r_opp, w, xi_w, (e_so, xi_so, phi_so),
