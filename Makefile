@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run plan test test-fast lint bench report docs clean
+.PHONY: run plan test test-fast lint bench bench-full report docs clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ report: run
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m benchmarks
+
+bench-full: $(VENV)/.synced
+	$(VENV)/bin/python -m benchmarks --full
 
 test: $(VENV)/.synced
 	$(VENV)/bin/python -m pytest -q
