@@ -35,7 +35,8 @@ W = [alpha alpha' (alpha - alpha') + beta beta' (beta' - beta)] xi(sigma phidot)
 within a lead, and Z, from lead-lead pairs and triples, in :func:`_closed_form`. The
 separations within a spin take only the values phidot, V, V + phidot and V - phidot
 (V = mu_l - mu_r), so a state needs four pair kernels (E, xi) and two triple kernels, for both
-spins.
+spins; at V = 0, where E is even and xi and Phi are odd, one pair kernel and one triple kernel
+(:func:`_unbiased_kernels`).
 
 **Quadrature (T_r != T; everywhere with quadrature=True).** ∫ k2 and ∫ k3 over the window from
 80 max(T) below the lowest to 80 max(T) above the highest step (:func:`_quadrature`), split at
