@@ -688,6 +688,9 @@ def test_overview_of_three_axes_draws_lines_through_the_middle_slice(run):
         slot = steady.sel(Omega=omega, branch=1)
         assert drawn(angle, steady.omega_d, slot.theta.where(slot.stability == 1))
     assert "T = 0.1" in figure.get_suptitle()
+    # no bias, normal leads: the current is zero up to rounding, and drawn as such
+    assert np.abs(data["dot_voltage"].current).max() < 1e-15
+    assert "I = 0 (up to rounding)" in [text.get_text() for text in current_ax.texts]
 
 
 def test_overview_of_two_long_axes_draws_maps(run, monkeypatch):
@@ -696,6 +699,23 @@ def test_overview_of_two_long_axes_draws_maps(run, monkeypatch):
     figure, data = overview(run, "tiny_magnetic")
     n_stable = data["steady_state"].n_stable.transpose("Omega", "omega_d").values
     assert np.array_equal(meshes(figure)[0], n_stable)
+
+
+@pytest.mark.parametrize(("study", "fixed", "x_axis", "y_axis"), [
+    ("tiny_fmr", {}, "omega_d", "T"),  # T does not change the steady state
+    ("tiny_bias", {"Omega": 0.04}, "mu_l", "T_r"),  # neither drawn axis does
+])
+def test_overview_maps_axes_the_steady_state_does_not_span(run, monkeypatch, study, fixed,
+                                                          x_axis, y_axis):
+    module = importlib.import_module("fmrnoise.plots.overview")
+    monkeypatch.setattr(module, "MAX_LINES", 1)
+    figure, data = overview(run, study, **fixed)
+    noise = data["noise"].sel(fixed)
+    n_stable = data["steady_state"].n_stable.sel(
+        {k: v for k, v in fixed.items() if k in data["steady_state"].dims})
+    expected = n_stable.broadcast_like(noise.S.isel(branch=0)).transpose(y_axis, x_axis)
+    assert np.array_equal(meshes(figure)[0], expected.values)
+    assert figure.axes[0].get_xlabel().startswith(noise[x_axis].attrs["long_name"])
 
 
 def test_overview_of_a_single_point_tabulates_its_states(run):

@@ -84,7 +84,7 @@ def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, noise: xr.Dataset,
             draw_boundaries(ax, None if boundaries is None else boundaries.load(), *drawn,
                             fixed)
     else:
-        figure = _lines(steady, ratio, current, drawn)
+        figure = _lines(steady, ratio, current, drawn, float(abs(data.S).max()))
     show_parameters(figure, steady, volt, data, settings=settings,
                     lead=f"study {noise.attrs.get('study', '')}:")
     return figure
@@ -97,8 +97,12 @@ def _label(ds: xr.Dataset, axis: str) -> str:
 
 
 def _lines(steady: xr.Dataset, ratio: xr.DataArray, current: xr.DataArray,
-           drawn: list[str]) -> Figure:
-    """θ of every branch, S/S_eq and current of the stable state against the first axis."""
+           drawn: list[str], noise_scale: float) -> Figure:
+    """θ of every branch, S/S_eq and current of the stable state against the first axis.
+
+    A current that is zero up to rounding (|I| <= 1e-12 max S, in e = 1 units) is drawn on the
+    scale max S/2 of a Schottky current and marked as zero, not magnified into noise.
+    """
     x_axis = drawn[0]
     # every quantity over the drawn axes (the steady state and the current may lack some)
     theta, stability, current = (data.broadcast_like(ratio) for data in
@@ -127,6 +131,10 @@ def _lines(steady: xr.Dataset, ratio: xr.DataArray, current: xr.DataArray,
     angle.legend(fontsize="small", loc="best")
     noise_ax.set_ylabel(r"$S/S_\mathrm{eq}$ (stable state)")
     current_ax.set_ylabel(r"current $I$ [$eE_0/\hbar$] (stable state)")
+    if float(abs(current).max()) <= 1e-12 * noise_scale:
+        current_ax.set_ylim(-noise_scale / 2, noise_scale / 2)
+        current_ax.text(0.02, 0.9, "I = 0 (up to rounding)", transform=current_ax.transAxes,
+                        fontsize="small", va="top")
     current_ax.set_xlabel(_label(ratio, x_axis))
     panel_labels((angle, noise_ax, current_ax))
     return figure
@@ -135,8 +143,9 @@ def _lines(steady: xr.Dataset, ratio: xr.DataArray, current: xr.DataArray,
 def _maps(steady: xr.Dataset, excess: xr.DataArray, drawn: list[str]) -> Figure:
     """Maps of the number of stable states and of ΔS/S_eq of the stable state."""
     x_axis, y_axis = drawn
-    n_stable = steady.n_stable.transpose(y_axis, x_axis)
     excess = excess.transpose(y_axis, x_axis)
+    # over the noise grid: the steady state may not span an axis (e.g. T)
+    n_stable = steady.n_stable.broadcast_like(excess).transpose(y_axis, x_axis)
     figure = Figure(figsize=(8.0, 3.4), layout="constrained")
     left, right = figure.subplots(1, 2, sharey=True)
     x, y = n_stable[x_axis], n_stable[y_axis]
@@ -162,8 +171,8 @@ def _maps(steady: xr.Dataset, excess: xr.DataArray, drawn: list[str]) -> Figure:
         right.contourf(x, y, none.astype(float), levels=[0.5, 1.5], colors="none",
                        hatches=["////"])
     for ax in (left, right):
-        ax.set_xlabel(_label(steady, x_axis))
-    left.set_ylabel(_label(steady, y_axis))
+        ax.set_xlabel(_label(excess, x_axis))
+    left.set_ylabel(_label(excess, y_axis))
     panel_labels((left, right))
     return figure
 
