@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import fmrnoise as fn
 from fmrnoise import Model
 from fmrnoise.physics.model import PARAMETERS
 
@@ -25,6 +26,17 @@ def test_every_field_has_its_parameter_definition():
 def test_a_string_or_other_non_number_is_refused_naming_the_parameter(name, value):
     with pytest.raises(TypeError, match=rf"^{name}: expected a number"):
         Model(**{name: value})
+
+
+@pytest.mark.parametrize("function", [fn.noise, fn.cumulants, fn.hot_electrons, fn.steps,
+                                      fn.dot_voltage])
+@pytest.mark.parametrize(("theta", "phidot", "name"), [("0.4", -1.0, "theta"),
+                                                       (0.4, "-1", "phidot"),
+                                                       (None, -1.0, "theta"),
+                                                       ([0.4, "0.5"], -1.0, "theta")])
+def test_the_state_functions_refuse_a_non_number_naming_it(function, theta, phidot, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a number"):
+        function(Model(), theta, phidot)
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), [

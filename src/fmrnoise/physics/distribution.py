@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .model import FloatArray, Model
+from .model import FloatArray, Model, numbers
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ def steps(model: Model, theta: ArrayLike, phidot: ArrayLike) -> Steps:
     Steps
         Positions in the north-pole gauge (docs/theory.md §7.3).
     """
-    phidot = np.asarray(phidot)
-    c2, s2 = half_angles(theta)
+    phidot = numbers("phidot", phidot)
+    c2, s2 = half_angles(numbers("theta", theta, complex_ok=True))
     omega_minus = phidot * s2  # phidot (1 - cos theta) / 2
     omega_plus = phidot * c2  # phidot (1 + cos theta) / 2
     mu = (np.asarray(model.mu_l), np.asarray(model.mu_r))

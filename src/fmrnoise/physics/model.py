@@ -126,7 +126,7 @@ class Model:
                 continue
             if value is None and parameter.nullable:
                 continue
-            array = _numbers(name, value)
+            array = numbers(name, value)
             if not np.all(np.isfinite(array)):
                 raise ValueError(f"{name}: must be finite, got {value!r}")
             reason = parameter.violation(float(np.min(array))) if array.size else None
@@ -188,12 +188,17 @@ class Model:
                 for f in fields(self)}
 
 
-def _numbers(name: str, value: object) -> FloatArray:
-    """``value`` as a float array; a string, a bool or a non-numeric array is refused."""
+def numbers(name: str, value: object, complex_ok: bool = False) -> FloatArray:
+    """``value`` as a float array (complex where ``complex_ok``).
+
+    Raises ``TypeError`` naming ``name`` for a string, a bool, None or a non-numeric array: no
+    input is converted from text.
+    """
     array = np.asarray(value)
-    if array.dtype.kind not in "iuf" or isinstance(value, bool | np.bool_):
+    if array.dtype.kind not in ("iufc" if complex_ok else "iuf") or isinstance(
+            value, bool | np.bool_):
         raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}")
-    return array.astype(float, copy=False)
+    return array if array.dtype.kind == "c" else array.astype(float, copy=False)
 
 
 #: Every model parameter, by name, in the order of the :class:`Model` fields.

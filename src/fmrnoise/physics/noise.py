@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .distribution import Steps, half_angles, steps
 from .kernels import excess_kernel, mixed_kernel, quadrature_kernel
-from .model import FloatArray, Model
+from .model import FloatArray, Model, numbers
 from .transport import conductances
 
 __all__ = ["Noise", "SpinChannel", "equilibrium_noise", "evaluate_states", "noise",
@@ -253,7 +253,7 @@ def _flat_inputs(model: Model, theta: ArrayLike, phidot: ArrayLike
 
     Scalars stay 0-d; arrays are broadcast to the grid, flattened and restricted to the states.
     """
-    values = [np.asarray(theta, dtype=float), np.asarray(phidot, dtype=float),
+    values = [numbers("theta", theta), numbers("phidot", phidot),
               *(np.asarray(getattr(model, name), dtype=float) if name != "T_right"
                 else np.asarray(model.T_right, dtype=float) for name in _INPUTS)]
     shape = np.broadcast_shapes(*(v.shape for v in values),
