@@ -22,8 +22,10 @@ from fmrnoise.pipeline.config import (
     ConfigError,
     Study,
     combine,
+    command_line_values,
     load_schema,
     origin,
+    resolve,
     resolve_chunks,
     studies,
     validate,
@@ -67,7 +69,7 @@ cache:
 limits:
   max_points: 100000000
   max_states: 4
-figures: {fig1: {study: fmr_line, window: [-0.5, 0.5]}}
+figures: {fmr_line: {study: fmr_line, zoom: [-0.5, 0.5], T: 0.1}}
 """
 
 
@@ -273,9 +275,27 @@ def test_first_problem_is_reported_shallow_first_then_in_document_order():
     assert str(error_of(config)).startswith("model.T:")
 
 
-def test_figures_accept_any_keys():
-    config = {**s(), "figures": {"anything": {"goes": [1, "x"]}, "B0_scale_GHz": 10.0}}
-    assert validate(config)["figures"] == config["figures"]
+def test_figures_accept_their_settings_and_the_axes_of_their_study():
+    figures = {"B0_GHz": 10.0, "fmr_line": {"study": "s", "zoom": [0.5, 1.5], "T": 0.1},
+               "overview": {"s": {"T": 0.1}}}
+    assert validate({**s(axes=T_AXIS), "figures": figures})["figures"] == figures
+
+
+@pytest.mark.parametrize(("figures", "message"), [
+    ({"fmr_lin": {"study": "s"}}, "figures.fmr_lin: unknown figure (known: precession_angle, "),
+    ({"fmr_line": {"study": "t"}}, "figures.fmr_line.study: no study named 't' (studies: s)"),
+    ({"fmr_line": {"zoom": [0.5, 1.5]}}, "figures.fmr_line: missing key 'study'"),
+    ({"fmr_line": {"study": "s", "zooom": [0.5, 1.5]}},
+     "figures.fmr_line.zooom: unknown setting (known: study, B0_GHz, zoom; the axes of s: T)"),
+    ({"fmr_line": {"study": "s", "Omega": 0.02}}, "figures.fmr_line.Omega: unknown setting"),
+    ({"overview": {"s": {"Omga": 0.02}}},
+     "figures.overview.s.Omga: unknown setting (known: the axes of s: T)"),
+    ({"overview": {"t": {}}}, "figures.overview.t: no study named 't'"),
+    ({"overview": {"s": 0.1}}, "figures.overview.s: expected a mapping from axes of the study"),
+    ({"B0_Ghz": 10.0}, "figures.B0_Ghz: unknown shared figure setting (known: B0_GHz;"),
+])
+def test_unknown_figures_and_settings_are_refused(figures, message):
+    assert str(error_of({**s(axes=T_AXIS), "figures": figures})).startswith(message)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -415,7 +435,8 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         config["limits"] = {"max_points": draw(st.integers(10**6, 10**9)),
                             "max_states": draw(st.integers(1, 8))}
     if draw(st.booleans()):
-        config["figures"] = {"fig1": {"study": names[0], "window": [-1.0, 1.0]}}
+        config["figures"] = {"fmr_line": {"study": names[0], "zoom": [-1.0, 1.0]},
+                             "overview": {names[-1]: {}}, "B0_GHz": 10.0}
     return config
 
 
@@ -763,3 +784,23 @@ def test_an_error_names_the_layer_the_key_came_from():
     assert origin(err.keys, [("defaults", DEFAULTS), ("u.yaml", user)], True) == "u.yaml"
     # the defaults' studies are not the source of an error when the user's replace them
     assert origin(("studies", "fmr_line", "axes"), [("defaults", DEFAULTS)], True) is None
+
+
+def test_a_figure_error_names_the_users_file():
+    user = {"studies": {"mine": {"axes": {"T": {"values": [0.1, 0.2]}}}},
+            "figures": {"overview": {"mine": {"Omga": 0.02}}}}
+    with pytest.raises(ConfigError) as info:
+        resolve(DEFAULTS, [("my.yaml", user)])
+    assert str(info.value) == ("figures.overview.mine.Omga: unknown setting "
+                               "(known: the axes of mine: T) (in my.yaml)")
+
+
+def test_command_line_values_are_read_as_yaml():
+    # Snakemake passes the nested values of --config pairs as strings
+    pairs = {"model": {"T": "0.2", "mu_l": "-1.0", "T_r": "null", "lead_damping": "true"},
+             "studies": {"mine": {"axes": {"T": {"values": ["0.1", "0.2"]}},
+                                  "sweep": {"axis": "T"}}}}
+    assert command_line_values(pairs) == {
+        "model": {"T": 0.2, "mu_l": -1.0, "T_r": None, "lead_damping": True},
+        "studies": {"mine": {"axes": {"T": {"values": [0.1, 0.2]}}, "sweep": {"axis": "T"}}}}
+    assert command_line_values({"model": {"T": 0.2}}) == {"model": {"T": 0.2}}

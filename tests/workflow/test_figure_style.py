@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from matplotlib.figure import Figure
 from workflow_helpers import REPO
 
 from fmrnoise import Model, steady_states
-from fmrnoise.plots import FIGURES, style
+from fmrnoise.physics.model import PARAMETERS
+from fmrnoise.plots import FIGURES, SHARED_SETTINGS, figure_options, style
 
 
 def test_constant_kappa_sin2_equals_the_steady_states():
@@ -106,3 +108,15 @@ def test_every_figure_has_a_caption_template_a_title_and_reads_stores_only():
     assert "Hopf line" in (captions / "phase_diagram.rst").read_text()
     assert "line is the equator" not in (captions / "phase_diagram.rst").read_text()
     assert "shape depends on T" in (captions / "fmr_line.rst").read_text()
+
+
+@pytest.mark.parametrize("name", [*FIGURES, "overview"])
+def test_every_setting_a_figure_reads_is_one_the_config_accepts(name):
+    # the configuration refuses any figure setting but study, the shared ones, the module's
+    # OPTIONS and axes of the study: every key the code reads must be among them
+    source = inspect.getsource(importlib.import_module(f"fmrnoise.plots.{name}"))
+    read = set(re.findall(r"settings(?:\.get\(|\[)\"(\w+)\"", source))
+    read |= set(re.findall(r"\"(\w+)\" in settings", source))
+    allowed = {"study", *SHARED_SETTINGS, *figure_options(name), *PARAMETERS}
+    assert read <= allowed, read - allowed
+    assert set(figure_options(name)) <= read, "an option the figure does not read"

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
 
-from fmrnoise.pipeline.config import CHUNK_POINTS, ConfigError, resolve
+from fmrnoise.pipeline.config import (
+    CHUNK_POINTS,
+    ConfigError,
+    command_line_values,
+    resolve,
+)
 from fmrnoise.pipeline.contract import LINE_STAGES, STAGES
 from fmrnoise.pipeline.grid import axis_length
 from fmrnoise.pipeline.logs import OutputError, check_locations
@@ -20,7 +25,7 @@ from fmrnoise.pipeline.sources import closure, stage_sources
 DEFAULTS_FILE = Path(workflow.basedir) / "config" / "config.yaml"
 LAYERS = [*((os.path.relpath(path), load_configfile(path))
             for path in workflow.config_settings.configfiles),
-          *([("--config", dict(workflow.config_settings.config))]
+          *([("--config", command_line_values(dict(workflow.config_settings.config)))]
             if workflow.config_settings.config else [])]
 
 try:

@@ -30,6 +30,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from ..physics.model import PARAMETERS as MODEL_PARAMETERS
 from ..physics.model import Parameter
+from ..plots import FIGURES, SHARED_SETTINGS, figure_options
 from .contract import PARAMETERS, STUDY_OPTIONS, stage_parameters
 from .grid import axis_values
 
@@ -188,6 +189,25 @@ def resolve(defaults: Mapping[str, Any], layers: Sequence[tuple[str, Mapping[str
         if source is None:
             raise
         raise ConfigError(err.path, f"{err.reason} (in {source})", err.keys) from None
+
+
+def command_line_values(pairs: Any) -> Any:
+    """The values of ``--config`` pairs as YAML reads them.
+
+    Snakemake reads a nested value given with ``--config`` (``model={T: 0.2}``) as text
+    (``"0.2"``); each text leaf is read again as YAML (``0.2``, ``null``, ``true``; a name
+    stays text), so that pairs mean what the same keys mean in a file.
+    """
+    if isinstance(pairs, Mapping):
+        return {key: command_line_values(value) for key, value in pairs.items()}
+    if isinstance(pairs, list):
+        return [command_line_values(value) for value in pairs]
+    if isinstance(pairs, str):
+        try:
+            return yaml.safe_load(pairs)
+        except yaml.YAMLError:
+            return pairs
+    return pairs
 
 
 def origin(keys: Sequence[Any], layers: Sequence[tuple[str, Mapping[str, Any]]],
@@ -496,6 +516,52 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
             raise _error(cfg, [*base, "axes"],
                          f"grid of {grid} = {size} points exceeds "
                               f"limits.max_points = {max_points}")
+    _check_figures(cfg)
+
+
+def _check_figures(cfg: dict[str, Any]) -> None:
+    """The ``figures`` entries: shared settings, ``overview.<study>`` (values of that study's
+    axes) and known figures, each naming a study of the run and holding only its own settings
+    (:func:`fmrnoise.plots.figure_options`) and values of that study's axes."""
+    studies = cfg["studies"]
+
+    def study_of(path: KeyPath, name: Any) -> dict[str, Any]:
+        if name not in studies:
+            raise _error(cfg, path, f"no study named {_show(name)} (studies: "
+                                    f"{', '.join(studies)})")
+        return studies[name]
+
+    def check_axes(path: KeyPath, settings: Mapping, study: str, allowed: Sequence[str]) -> None:
+        axes = list(studies[study]["axes"])
+        for key in settings:
+            if key not in (*allowed, *axes):
+                known = [", ".join(allowed)] if allowed else []
+                known.append(f"the axes of {study}: {', '.join(axes)}" if axes
+                             else f"{study} has no axes")
+                raise _error(cfg, [*path, key], f"unknown setting (known: {'; '.join(known)})")
+
+    for name, settings in cfg["figures"].items():
+        path: KeyPath = ["figures", name]
+        if not isinstance(settings, dict):
+            if name not in SHARED_SETTINGS:
+                raise _error(cfg, path, f"unknown shared figure setting (known: "
+                                        f"{', '.join(SHARED_SETTINGS)}; a figure's settings "
+                                        "go under its name)")
+        elif name == "overview":
+            for study, fixed in settings.items():
+                study_of([*path, study], study)
+                if not isinstance(fixed, dict):
+                    raise _error(cfg, [*path, study], "expected a mapping from axes of the "
+                                                      f"study to values, got {_show(fixed)}")
+                check_axes([*path, study], fixed, study, [])
+        elif name not in FIGURES:
+            raise _error(cfg, path, f"unknown figure (known: {', '.join(FIGURES)}, overview)")
+        else:
+            if "study" not in settings:
+                raise _error(cfg, path, "missing key 'study' (the study the figure draws)")
+            study_of([*path, "study"], settings["study"])
+            check_axes(path, settings, settings["study"],
+                       ["study", *SHARED_SETTINGS, *figure_options(name)])
 
 
 def _check_sweep(cfg: dict[str, Any], base: KeyPath, study: dict[str, Any],

@@ -123,11 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(path, encoding="utf-8") as file:
             return yaml.safe_load(file) or {}
 
-    layers = [(path, load(path)) for path in args.configfiles]
     try:
+        layers = [(path, load(path)) for path in args.configfiles]
         config = resolve(load(args.defaults), layers, args.defaults)
     except ConfigError as err:
         print(f"Invalid configuration: {err}", file=sys.stderr)
+        return 1
+    except (OSError, yaml.YAMLError) as err:  # a missing file, or not YAML
+        print(f"Invalid configuration file: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
     print("\n".join(describe(config, source_text(layers, args.defaults),
                              run_figures(config))))

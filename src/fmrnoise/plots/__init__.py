@@ -15,3 +15,13 @@ FIGURES = ("precession_angle", "fmr_line", "field_swept_fmr", "temperature_cross
            "drive_power", "dot_distribution", "phase_diagram", "phase_diagram_magnetic",
            "magnetic_noise", "hysteresis", "bias_sweep", "thermal_bias", "counting_statistics",
            "energy_relaxation")
+#: Settings directly under ``figures:`` that every figure shares (a figure's own setting wins).
+SHARED_SETTINGS = ("B0_GHz",)
+
+
+def figure_options(name: str) -> tuple[str, ...]:
+    """The settings of figure ``name`` besides ``study``, the shared ones and the axes of its
+    study, which fix an axis it does not draw (the module's ``OPTIONS``)."""
+    import importlib
+
+    return importlib.import_module(f"{__name__}.{name}").OPTIONS

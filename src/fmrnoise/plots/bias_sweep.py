@@ -31,6 +31,8 @@ from .style import (
 )
 
 TITLE = "Bias sweep"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ()
 
 
 def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> CaptionedFigure:

@@ -21,6 +21,8 @@ from .style import (
 )
 
 TITLE = "Counting statistics: Fano factors and the third cumulant"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("current_min", "zoom")
 BIAS_LABEL = r"bias $V = \mu_l - \mu_r$ [$E_0/e$]"
 
 

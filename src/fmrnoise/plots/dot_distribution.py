@@ -24,6 +24,8 @@ from .style import (
 )
 
 TITLE = "Dot distribution"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("panels", "values", "energy")
 
 
 def lead_temperatures(noise: xr.Dataset, settings: Mapping) -> tuple[float, float]:

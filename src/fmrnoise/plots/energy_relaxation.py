@@ -27,6 +27,8 @@ from .style import (
 )
 
 TITLE = "Energy relaxation on the dot: the two limits"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ()
 LIMITS = (("S", "no relaxation", "-"), ("S_hot", "hot electrons", "--"))
 
 

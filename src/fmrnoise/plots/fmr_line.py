@@ -36,6 +36,8 @@ from .style import (
 )
 
 TITLE = "FMR line in the noise"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("zoom",)
 
 
 def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping) -> CaptionedFigure:

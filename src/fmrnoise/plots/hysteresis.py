@@ -18,6 +18,8 @@ from ..physics.codes import Kind
 from .style import COLORS, GREY, CaptionedFigure, curves, panel_labels, pi_ticks, show_parameters
 
 TITLE = "Hysteresis of a slow sweep"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("lines",)
 #: Line styles of the two directions.
 STYLES = {"up": "-", "down": "--"}
 

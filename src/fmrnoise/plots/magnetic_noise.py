@@ -21,6 +21,8 @@ from .style import (
 )
 
 TITLE = "Noise of every stable state, magnetic lead"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("current_min",)
 #: The quantities of the columns: name, label, colour map.
 COLUMNS = (("ratio", r"$S/S_\mathrm{eq}$", "viridis"),
            ("F2", r"$F_2 = S/2|I|$", "magma"),

@@ -37,6 +37,8 @@ from .style import (
 )
 
 TITLE = "Overview"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ()
 #: The stores may be passed opened lazily: the figure reads only what it draws.
 LAZY = True
 #: A second axis with at most this many values is drawn as lines, a longer one as maps.

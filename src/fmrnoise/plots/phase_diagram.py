@@ -30,6 +30,8 @@ from .style import (
 )
 
 TITLE = "Phase diagram, normal leads"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ("ratio_min",)
 
 
 def draw(steady_state: xr.Dataset, noise: xr.Dataset, settings: Mapping,

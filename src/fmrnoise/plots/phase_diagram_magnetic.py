@@ -24,6 +24,8 @@ from .style import (
 )
 
 TITLE = "Phase diagram, magnetic lead"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ()
 
 
 def draw(steady_state: xr.Dataset, dot_voltage: xr.Dataset, settings: Mapping,

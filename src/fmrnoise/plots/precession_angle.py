@@ -27,6 +27,8 @@ from .style import (
 )
 
 TITLE = "Precession angle"
+#: The figure's own settings, besides ``study``, the shared ones and the axes it fixes.
+OPTIONS: tuple[str, ...] = ()
 
 
 def draw(steady_state: xr.Dataset, settings: Mapping) -> CaptionedFigure:
