@@ -121,3 +121,16 @@ def test_growing_the_swept_axis_recomputes_other_axes_reuse(tmp_path, caplog):
         run(tmp_path, {"Omega": 1}, stages=("sweep",), omega_d=grown)
         assert "computed 2 chunks, reused 0 of 2" in caplog.text
         assert "axes.omega_d.num: 21 → 25" in caplog.text
+
+
+def test_growing_an_axis_reuses_the_boundaries_of_chunks_whose_neighbours_stay(tmp_path, caplog):
+    # chunks of 8 along omega_d: 21 points are chunks 0-7, 8-15, 16-20; growing to 25 changes
+    # the last chunk (and what follows it), not the first two, which read the same next points
+    run(tmp_path, {"omega_d": 8, "Omega": 2}, stages=("boundaries",))
+    with caplog.at_level("INFO", logger="fmrnoise"):
+        grown = run(tmp_path, {"omega_d": 8, "Omega": 2}, stages=("boundaries",),
+                    omega_d={**OMEGA_D, "num": 25})
+    assert "computed 2 chunks, reused 2 of 4" in caplog.text
+    fresh = run(tmp_path / "fresh", {"omega_d": 8, "Omega": 2}, stages=("boundaries",),
+                omega_d={**OMEGA_D, "num": 25})
+    xr.testing.assert_identical(grown["boundaries"], fresh["boundaries"])

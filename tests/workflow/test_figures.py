@@ -202,12 +202,12 @@ def test_every_figure_rule_writes_png_pdf_and_its_caption(run):
 
 def test_a_figure_setting_reruns_only_that_figure(run):
     config = copy.deepcopy(SMALL)
-    config["figures"]["drive_power"]["T"] = 1.0
+    config["figures"]["phase_diagram"]["ratio_min"] = 1e-5
     changed = write_config(run.workdir / "changed.yaml", config)
     # params only: the verdict must not depend on source files edited meanwhile
     only_params = ("--rerun-triggers", "params")
     assert planned_jobs(run.workdir, *TARGETS, "--configfile", str(changed), *only_params) == {
-        "figure_drive_power": 1}
+        "figure_phase_diagram": 1}
     assert planned_jobs(run.workdir, *TARGETS, "--configfile", str(run.config),
                         *only_params) == {}
     config = copy.deepcopy(SMALL)

@@ -14,8 +14,9 @@ along an axis, so their work does not split into the grid's chunks alone:
 
 Each unit's results are cached by content like the chunks of the other stages (the key covers
 the stage's parameters, its code, the numeric libraries and the keys of the steady-state chunks
-it read), computed in parallel with Dask, and the store is written with xarray under a
-temporary name, then renamed into place (:mod:`fmrnoise.pipeline.store`).
+it reads; for boundaries, that of its chunk and the coordinates of the next points), computed in
+parallel with Dask, and the store is written with xarray under a temporary name, then renamed
+into place (:mod:`fmrnoise.pipeline.store`).
 """
 
 from __future__ import annotations
@@ -145,21 +146,26 @@ def _boundaries_unit(job: LineJob) -> dict[str, np.ndarray]:
 
 def _boundaries_jobs(spec: Mapping, cache_dir: str, upstream: str, up_keys: Mapping,
                      code: str) -> list[LineJob]:
+    """One job per steady-state chunk, read with the next point along each axis.
+
+    The key holds the key of the steady-state chunk and the coordinates of the next points (the
+    steady state at a point depends only on its parameters, which that key covers): a chunk
+    whose neighbours keep their first points is reused when an axis grows.
+    """
     grid = stage_grid(spec)
     jobs = []
     for index in grid.indices():
         chunk = grid.region(index)
-        regions, touched = [], {chunk_label(index)}
-        for axis in range(grid.ndim):
+        regions, following = [], {}
+        for axis, (name, values) in enumerate(grid.axes.items()):
             extended = list(chunk)
             stop = min(chunk[axis].stop + 1, grid.shape[axis])
             extended[axis] = slice(chunk[axis].start, stop)
             regions.append(tuple(extended))
-            if stop > chunk[axis].stop:  # the next chunk along the axis
-                touched.add(chunk_label(tuple(i + (k == axis) for k, i in enumerate(index))))
+            following[name] = float(values[stop - 1]) if stop > chunk[axis].stop else None
         key = chunk_key(stage="boundaries", model=spec["model"], coords=grid.coords(index),
                         code=code, versions=spec["versions"],
-                        upstream=sorted(up_keys[label] for label in touched))
+                        upstream=up_keys[chunk_label(index)], following=following)
         jobs.append(LineJob(spec, index, key, cache_dir, upstream, tuple(regions)))
     return jobs
 
