@@ -45,7 +45,15 @@ from . import store
 from .cache import ChunkCache, DamagedEntry, chunk_key
 from .contract import LONG_NAMES, UNITS, Variable
 from .grid import Grid, chunk_label, grid_text
-from .runner import ChunkOutcome, StageReport, execute, log_changes, remember, stage_grid
+from .runner import (
+    ChunkOutcome,
+    StageReport,
+    execute,
+    finished,
+    log_changes,
+    remember,
+    stage_grid,
+)
 from .sources import code_hash, stage_module, stage_sources
 
 log = logging.getLogger(__name__)
@@ -333,9 +341,4 @@ def run_line_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
         shutil.rmtree(partial, ignore_errors=True)
         raise
     remember(record, spec)
-    reused = sum(outcome.reused for outcome in outcomes)
-    report = StageReport(stage, len(jobs), len(jobs) - reused, reused,
-                         time.perf_counter() - start)
-    log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
-             report.computed, report.reused, report.n_chunks, report.seconds)
-    return report
+    return finished(stage, outcomes, start)

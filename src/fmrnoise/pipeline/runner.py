@@ -53,6 +53,17 @@ class StageReport:
     seconds: float
 
 
+def finished(stage: str, outcomes: Sequence[ChunkOutcome], start: float) -> StageReport:
+    """The report of a stage whose units of work ended in ``outcomes``, begun at ``start``
+    (``time.perf_counter``), and its line in the stage's log."""
+    reused = sum(outcome.reused for outcome in outcomes)
+    report = StageReport(stage, len(outcomes), len(outcomes) - reused, reused,
+                         time.perf_counter() - start)
+    log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
+             report.computed, report.reused, report.n_chunks, report.seconds)
+    return report
+
+
 @dataclass(frozen=True)
 class ChunkJob:
     """Everything a worker needs to produce one chunk (picklable for dask.distributed)."""
@@ -280,12 +291,7 @@ def run_stage(spec: Mapping, output: str | Path, cache_dir: str | Path,
             raise OutputError(err.errno, err.strerror, str(output)) from err  # the user's name
         raise
     remember(record, spec)
-    reused = sum(outcome.reused for outcome in outcomes)
-    report = StageReport(stage, len(jobs), len(jobs) - reused, reused,
-                         time.perf_counter() - start)
-    log.info("%s: computed %d chunks, reused %d of %d from the cache (%.1f s)", stage,
-             report.computed, report.reused, report.n_chunks, report.seconds)
-    return report
+    return finished(stage, outcomes, start)
 
 
 def spec_changes(old: Mapping, new: Mapping, prefix: str = "") -> list[str]:
