@@ -525,11 +525,10 @@ def _check_figures(cfg: dict[str, Any]) -> None:
     (:func:`fmrnoise.plots.figure_options`) and values of that study's axes."""
     studies = cfg["studies"]
 
-    def study_of(path: KeyPath, name: Any) -> dict[str, Any]:
+    def check_study(path: KeyPath, name: Any) -> None:
         if name not in studies:
             raise _error(cfg, path, f"no study named {_show(name)} (studies: "
                                     f"{', '.join(studies)})")
-        return studies[name]
 
     def check_axes(path: KeyPath, settings: Mapping, study: str, allowed: Sequence[str]) -> None:
         axes = list(studies[study]["axes"])
@@ -549,7 +548,7 @@ def _check_figures(cfg: dict[str, Any]) -> None:
                                         "go under its name)")
         elif name == "overview":
             for study, fixed in settings.items():
-                study_of([*path, study], study)
+                check_study([*path, study], study)
                 if not isinstance(fixed, dict):
                     raise _error(cfg, [*path, study], "expected a mapping from axes of the "
                                                       f"study to values, got {_show(fixed)}")
@@ -559,7 +558,7 @@ def _check_figures(cfg: dict[str, Any]) -> None:
         else:
             if "study" not in settings:
                 raise _error(cfg, path, "missing key 'study' (the study the figure draws)")
-            study_of([*path, "study"], settings["study"])
+            check_study([*path, "study"], settings["study"])
             check_axes(path, settings, settings["study"],
                        ["study", *SHARED_SETTINGS, *figure_options(name)])
 
