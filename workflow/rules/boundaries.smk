@@ -12,4 +12,4 @@ rule boundaries:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/boundaries.py"
+        "../scripts/stage.py"

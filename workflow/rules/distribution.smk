@@ -12,4 +12,4 @@ rule distribution:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/distribution.py"
+        "../scripts/stage.py"

@@ -12,4 +12,4 @@ rule dot_voltage:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/dot_voltage.py"
+        "../scripts/stage.py"

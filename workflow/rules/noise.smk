@@ -12,4 +12,4 @@ rule noise:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/noise.py"
+        "../scripts/stage.py"

@@ -11,4 +11,4 @@ rule steady_state:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/steady_state.py"
+        "../scripts/stage.py"

@@ -12,4 +12,4 @@ rule sweep:
     conda:
         "../../environment.yml"
     script:
-        "../scripts/sweep.py"
+        "../scripts/stage.py"
