@@ -9,6 +9,8 @@ of one figure reruns that figure alone. Shared helpers and the style live in
 :mod:`fmrnoise.plots.style`.
 """
 
+import importlib
+
 #: The figures of the default studies, in the order of the report (``figure_<name>`` rules);
 #: besides them, every study gets its ``overview``.
 FIGURES = ("precession_angle", "fmr_line", "field_swept_fmr", "temperature_crossover",
@@ -21,7 +23,5 @@ SHARED_SETTINGS = ("B0_GHz",)
 
 def figure_options(name: str) -> tuple[str, ...]:
     """The settings of figure ``name`` besides ``study``, the shared ones and the axes of its
-    study, which fix an axis it does not draw (the module's ``OPTIONS``)."""
-    import importlib
-
+    study, which fix an axis it does not draw (the module's ``OPTIONS``, imported on use)."""
     return importlib.import_module(f"{__name__}.{name}").OPTIONS
